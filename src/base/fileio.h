@@ -1,0 +1,25 @@
+/*
+ * File helpers with the error handling done once: full writes that retry
+ * short writes and EINTR, directory creation, whole-file reads for
+ * configuration, and the safe-replace sequence (temp file, write, fsync,
+ * rename, fsync directory) that makes a file's new contents durable.
+ */
+#ifndef GATEPOST_BASE_FILEIO_H
+#define GATEPOST_BASE_FILEIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Writes all n bytes; false with errno set on failure. */
+bool fileio_write_all(int fd, const void *p, size_t n);
+/* Creates path and missing parents with mode; true if it exists already. */
+bool fileio_mkdirs(const char *path, mode_t mode);
+/* fsync(2) of a directory by path. */
+bool fileio_sync_dir(const char *path);
+/* Reads a whole file (at most max bytes) into a NUL-terminated string. */
+char *fileio_read(const char *path, size_t max, size_t *len);
+/* Replaces path atomically and durably with the given contents. */
+bool fileio_replace(const char *path, const void *p, size_t n, mode_t mode);
+
+#endif
