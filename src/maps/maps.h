@@ -37,6 +37,14 @@ struct map;
  */
 struct map *map_open(const char *spec, unsigned flags, char **why);
 void map_close(struct map *m);
+/*
+ * Parses a file-based table type (texthash, regexp, pcre, cidr) from text
+ * in memory instead of a file; name stands in for the file name in the
+ * spec ("type:name") and in "name:line: problem" messages. For tests,
+ * fuzzers and tools that check a table before installing it.
+ */
+struct map *map_open_text(const char *type, const char *text, const char *name,
+                          unsigned flags, char **why);
 /* Looks key up. MAP_FOUND stores the value in *value (replacing its contents). */
 enum map_status map_lookup(struct map *m, const char *key, struct buf *value);
 /* The "type:name" the table was opened with. */
