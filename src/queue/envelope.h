@@ -23,6 +23,7 @@ struct queue_recipient {
     char *orcpt;            /* ORCPT= (addr-type;xtext) or NULL */
     int notify;             /* DSN_NOTIFY_* bits from smtp/address.h, 0 = default */
     uint8_t status;         /* enum queue_rcpt_status */
+    uint64_t status_offset; /* file offset of the status byte (set by the reader) */
 };
 
 struct queue_envelope {
@@ -45,9 +46,12 @@ struct queue_envelope {
     uint64_t content_size;          /* bytes of content (after our headers) */
 };
 
+/* Frees every string and the recipient array; leaves *env zeroed. */
 void queue_envelope_free(struct queue_envelope *env);
 /* Adds a recipient (copies strings). */
 void queue_envelope_add_rcpt(struct queue_envelope *env, const char *address,
                              const char *orcpt, int notify);
+/* Appends a zeroed recipient (status pending) whose strings the caller sets. */
+struct queue_recipient *queue_envelope_new_rcpt(struct queue_envelope *env);
 
 #endif

@@ -55,10 +55,31 @@ struct queue_writer_options {
     const struct queue_fs_ops *fs;  /* NULL: queue_fs_default */
     char worker_tag;                /* one character unique per writer process */
 };
+/*
+ * Details of the options: threads 0 means 8; spill_threshold 0 means
+ * QUEUE_SPILL_DEFAULT; worker_tag is one of [0-9A-Z] (the queue manager
+ * uses QUEUE_QMGR_WORKER_TAG for the bounces it queues, so SMTP workers
+ * must not). The writer does not close tmp_dirfd or incoming_dirfd.
+ */
+#define QUEUE_SPILL_DEFAULT (256u << 10)
+#define QUEUE_QMGR_WORKER_TAG 'Z'
 
 struct queue_writer *queue_writer_new(struct event_base *base,
                                       const struct queue_writer_options *opt);
+/*
+ * Every transaction must be finished first: committed (its done has run)
+ * or aborted. Waits for the cleanup of aborted transactions.
+ */
 void queue_writer_free(struct queue_writer *qw);
+
+/* Counters, for tests and the benchmark. */
+struct queue_writer_stats {
+    uint64_t commits;               /* committed transactions */
+    uint64_t failures;              /* commits that failed */
+    uint64_t dir_syncs;             /* directory fsyncs of incoming/ */
+    uint64_t spills;                /* spill writes */
+};
+void queue_writer_get_stats(const struct queue_writer *qw, struct queue_writer_stats *out);
 
 /*
  * Free-space check at MAIL time (Postfix: free space minus 1.5 x the
@@ -94,7 +115,11 @@ enum queue_commit_result {
 void queue_txn_commit(struct queue_txn *t, const struct queue_envelope *env,
                       void (*done)(void *arg, enum queue_commit_result r),
                       void *arg);
-/* Drops the transaction (RSET, QUIT, lost connection); removes its files. */
+/*
+ * Drops the transaction (RSET, QUIT, lost connection); removes its files.
+ * Not after queue_txn_commit: a committing transaction always ends with
+ * its done call.
+ */
 void queue_txn_abort(struct queue_txn *t);
 
 #endif

@@ -1,0 +1,54 @@
+/*
+ * The real OS calls behind the writer's seam (struct queue_fs_ops); tests
+ * substitute their own to inject ENOSPC, EIO and short writes.
+ */
+#include "queue/writer.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
+
+static int fs_openat(int dirfd, const char *path, int flags, unsigned mode)
+{
+    return openat(dirfd, path, flags, (mode_t)mode);
+}
+
+static long fs_write(int fd, const void *p, size_t n)
+{
+    return (long)write(fd, p, n);
+}
+
+static long fs_pwrite(int fd, const void *p, size_t n, int64_t off)
+{
+    return (long)pwrite(fd, p, n, (off_t)off);
+}
+
+static int fs_fsync(int fd)
+{
+    return fsync(fd);
+}
+
+static int fs_renameat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath)
+{
+    return renameat(olddirfd, oldpath, newdirfd, newpath);
+}
+
+static int fs_unlinkat(int dirfd, const char *path, int flags)
+{
+    return unlinkat(dirfd, path, flags);
+}
+
+static int fs_close(int fd)
+{
+    return close(fd);
+}
+
+const struct queue_fs_ops queue_fs_default = {
+    .openat = fs_openat,
+    .write = fs_write,
+    .pwrite = fs_pwrite,
+    .fsync = fs_fsync,
+    .renameat = fs_renameat,
+    .unlinkat = fs_unlinkat,
+    .close = fs_close,
+};

@@ -1,0 +1,45 @@
+/*
+ * The queue directory layout, shared by writers, the queue manager and
+ * the admin tools:
+ *
+ *   tmp/        files being written; never read. Leftovers of interrupted
+ *               transactions are removed by the queue manager.
+ *   incoming/   committed (file and directory synced), not yet taken by
+ *               the queue manager.
+ *   active/     taken by the queue manager: loaded in memory and being
+ *               delivered. A file found here at start was being delivered
+ *               when the manager stopped: it is recovered (earlier copies
+ *               looked for before delivering again).
+ *   deferred/   waiting for a retry after a temporary failure; the time of
+ *               the next attempt is in the file's header.
+ *   corrupt/    files that failed to load; kept for the administrator,
+ *               never deleted by gatepost.
+ *   private/qmgr  the queue manager's unix datagram socket. Writers send
+ *               "ID\n..." after a commit (best effort: the manager also
+ *               scans incoming/).
+ *
+ * A move between directories is a rename(2) within one file system, so a
+ * message is in exactly one directory at any time. The directories are
+ * owned by the mail owner, mode 0700.
+ */
+#ifndef GATEPOST_QUEUE_LAYOUT_H
+#define GATEPOST_QUEUE_LAYOUT_H
+
+#include "base/buf.h"
+
+#include <stdbool.h>
+
+#define QUEUE_DIR_TMP "tmp"
+#define QUEUE_DIR_INCOMING "incoming"
+#define QUEUE_DIR_ACTIVE "active"
+#define QUEUE_DIR_DEFERRED "deferred"
+#define QUEUE_DIR_CORRUPT "corrupt"
+#define QUEUE_DIR_PRIVATE "private"
+#define QUEUE_QMGR_SOCKET "private/qmgr"
+
+/* Creates queue_dir and its subdirectories (mode 0700) where missing. */
+bool queue_layout_create(const char *queue_dir, struct buf *why);
+/* Opens queue_dir/sub as a directory (O_RDONLY|O_DIRECTORY|O_CLOEXEC); -1 + errno. */
+int queue_layout_open(const char *queue_dir, const char *sub);
+
+#endif
