@@ -50,11 +50,19 @@ struct smtp_rcpt_args {
     char *orcpt;                /* ORCPT= as written (addr-type;xtext), or NULL */
 };
 
-/* Result of parsing: OK, or an error with the reply it deserves. */
+#define SMTP_PARSE_ERROR_TEXT_MAX 160
+
+/*
+ * Result of parsing: OK, or an error with the reply it deserves. text is
+ * a static string or, when the reply quotes the client's input ("Unsupported
+ * option: X", sanitized to printable ASCII and truncated), points into buf
+ * of the same struct: copy one with smtp_parse_error_copy().
+ */
 struct smtp_parse_error {
     int code;                   /* 501, 553, 555, ... */
     const char *enhanced;       /* "5.5.4", "5.1.3", ... */
-    const char *text;           /* "Error: bad sender address syntax" etc. */
+    const char *text;           /* "Bad sender address syntax" etc. */
+    char buf[SMTP_PARSE_ERROR_TEXT_MAX];
 };
 
 /*
@@ -70,6 +78,10 @@ bool smtp_parse_rcpt(const char *arg, size_t len, bool strict,
 /* Parses a bare address (VRFY argument, map keys, tests): "a@b" or "<a@b>". */
 bool smtp_parse_address(const char *text, size_t len, struct smtp_address *out,
                         struct smtp_parse_error *err);
+
+/* Copies an error, keeping text valid when it points into buf. */
+void smtp_parse_error_copy(struct smtp_parse_error *dst,
+                           const struct smtp_parse_error *src);
 
 void smtp_address_free(struct smtp_address *a);
 void smtp_mail_args_free(struct smtp_mail_args *m);
