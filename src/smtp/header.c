@@ -8,8 +8,9 @@
  * Message-ID is finished there, at the empty line, or at finish().
  *
  * Invariants: fixed memory; the stored Message-ID holds no control
- * characters (they are shown as '?', the way they would be made safe
- * in a log line) and at most SMTP_MSGID_MAX bytes.
+ * characters (a tab from folding becomes a space, others are shown as
+ * '?', the way they would be made safe in a log line) and at most
+ * SMTP_MSGID_MAX bytes.
  */
 #include "smtp/header.h"
 
@@ -55,7 +56,7 @@ static void finish_msgid(struct smtp_header_scan *h)
     }
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)v[i];
-        h->message_id[i] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+        h->message_id[i] = c == '\t' ? ' ' : c < 0x20 || c == 0x7f ? '?' : (char)c;
     }
     h->message_id[len] = '\0';
 }
