@@ -41,7 +41,9 @@ struct config;
 
 /* Where the active configuration comes from (for messages and `config`). */
 struct config_source {
-    const char *config_dir;     /* directory holding main.cf / master.cf */
+    const char *config_dir;     /* directory holding main.cf / master.cf;
+                                   NULL for the embedded default and for text
+                                   parsed with config_parse_text */
     bool embedded;              /* true: built-in default, no files read */
 };
 
@@ -50,6 +52,12 @@ struct config_source {
  * errors go to diag; returns NULL if there was any error.
  */
 struct config *config_load(const char *config_dir, struct diag *diag);
+
+/*
+ * Parses main.cf text held in memory (path is used in messages) and builds
+ * a config from it, exactly as config_load does with a file.
+ */
+struct config *config_parse_text(const char *text, const char *path, struct diag *diag);
 
 /*
  * The embedded default used when no configuration exists: listens on
@@ -83,7 +91,10 @@ struct config *config_derive(const struct config *base,
 
 void config_free(struct config *cfg);
 
-/* Typed accessors; the id's type must match (checked, a mismatch is a bug). */
+/*
+ * Typed accessors; the id's type must match (checked, a mismatch is a bug).
+ * cfg_str works for every parameter: it is the expanded text.
+ */
 const char *cfg_str(const struct config *cfg, enum param_id id);     /* expanded */
 bool cfg_bool(const struct config *cfg, enum param_id id);
 long long cfg_int(const struct config *cfg, enum param_id id);
@@ -98,8 +109,18 @@ bool cfg_is_set(const struct config *cfg, enum param_id id);
 const char *cfg_raw(const struct config *cfg, enum param_id id);
 /* Expanded value of any parameter by name, including user-defined ones; NULL if unknown. */
 const char *cfg_lookup(const struct config *cfg, const char *name);
+/* Unexpanded text of any name that cfg_lookup knows; NULL if unknown. */
+const char *cfg_lookup_raw(const struct config *cfg, const char *name);
+/*
+ * Names set in main.cf or by overrides that are not gatepost parameters
+ * (user-defined variables, unsupported Postfix parameters), sorted by name.
+ */
+size_t cfg_extra_count(const struct config *cfg);
+const char *cfg_extra_name(const struct config *cfg, size_t i);
 /* Where the configuration came from. */
 const struct config_source *cfg_source(const struct config *cfg);
+/* The master.cf service a derived config is for; NULL for main.cf alone. */
+const char *cfg_service_name(const struct config *cfg);
 
 /* Static facts about parameters, from params.def. */
 const char *param_name(enum param_id id);
@@ -114,7 +135,9 @@ bool param_is_postfix(const char *name);
 /*
  * Expands $name references in text against cfg (for values that are not
  * parameters, such as restriction arguments). Returns a new string, or
- * NULL with *why set (undefined recursion, unbalanced braces).
+ * NULL with *why set (unbalanced braces, bad ${...} syntax, too long).
+ * As in Postfix, an undefined name expands to an empty string. *why stays
+ * valid until the next call in the same thread.
  */
 char *config_expand(const struct config *cfg, const char *text, const char **why);
 
