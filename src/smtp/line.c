@@ -66,15 +66,13 @@ enum line_status line_next(struct line_reader *r, const char *p, size_t n,
     }
 
     size_t end = (size_t)(lf - p);
-    size_t len = end;
-    if (len > 0 && p[len - 1] == '\r')
-        len--;
-    else
-        out->bare_lf = true;
+    bool crlf = end > 0 && p[end - 1] == '\r';
+    size_t len = crlf ? end - 1 : end;
     out->consumed = end + 1;
     if (len > max)
         return LINE_TOO_LONG;
     out->len = len;
+    out->bare_lf = !crlf;
     line_flags(p, len, out);
     return LINE_COMPLETE;
 }

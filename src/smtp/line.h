@@ -22,6 +22,11 @@ struct line_reader {
     bool discarding;    /* inside an over-long line, skipping to its LF */
 };
 
+/*
+ * The flags describe LINE_COMPLETE lines only: an over-long line may
+ * have been seen in pieces, so nothing is reported about its bytes
+ * (as in Postfix, which skips the excess of a long line unexamined).
+ */
 struct line_info {
     size_t len;         /* line length without terminator (LINE_COMPLETE) */
     size_t consumed;    /* bytes the caller must drop from its input */

@@ -40,6 +40,7 @@ static const struct line_case cases[] = {
     { "exactly max bare lf", "0123456789\n", 0, 10, LINE_COMPLETE, 10, 11, true, false, false, false },
     { "max plus cr waiting", "0123456789\r", 0, 10, LINE_NEED_MORE, 0, 0, false, false, false, false },
     { "one over, ended", "0123456789a\r\n", 0, 10, LINE_TOO_LONG, 0, 13, false, false, false, false },
+    { "over, bare lf: no flags", "0123456789a\n", 0, 10, LINE_TOO_LONG, 0, 12, false, false, false, false },
     { "one over, open", "0123456789ab", 0, 10, LINE_TOO_LONG, 0, 12, false, false, false, true },
     { "over with cr, open", "0123456789a\r", 0, 10, LINE_TOO_LONG, 0, 12, false, false, false, true },
     { "long then next", "0123456789abc\r\nNOOP\r\n", 0, 10, LINE_TOO_LONG, 0, 15, false, false, false, false },
