@@ -27,6 +27,15 @@ struct netlist;
 /* origin is e.g. "main.cf:12" (used in messages); returns NULL on error. */
 struct netlist *netlist_compile(const char *list, const char *param_name,
                                 const char *origin, struct diag *diag);
+/*
+ * Same, with the parent-domain style given: match_subdomains is true when
+ * param_name is listed in parent_domain_matches_subdomains (then a name
+ * item "example.com" also matches its subdomains). netlist_compile uses
+ * Postfix's default list for that (mynetworks is in it).
+ */
+struct netlist *netlist_compile_ex(const char *list, const char *param_name,
+                                   bool match_subdomains, const char *origin,
+                                   struct diag *diag);
 void netlist_free(struct netlist *nl);
 /* hostname may be NULL or "unknown" (then name items never match). */
 enum match_result netlist_match(const struct netlist *nl, const struct netaddr *addr,

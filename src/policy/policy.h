@@ -88,10 +88,18 @@ bool policy_in_mynetworks(const struct policy_env *env, const struct netaddr *ad
 struct policy_session {
     struct policy_decision client, helo, sender;
     bool client_done, helo_done, sender_done;
+    /*
+     * A defer_if_permit raised while evaluating the client, helo or sender
+     * restrictions; Postfix turns the final "permit" at RCPT into it.
+     */
+    struct policy_decision client_dip, helo_dip, sender_dip;
+    bool client_dip_set, helo_dip_set, sender_dip_set;
 };
 void policy_session_init(struct policy_session *ps);
 /* Forget the sender decision (new MAIL transaction). */
 void policy_session_new_transaction(struct policy_session *ps);
+/* Forget the helo decision (a new HELO/EHLO, e.g. after STARTTLS); STAGE_HELO does this too. */
+void policy_session_new_helo(struct policy_session *ps);
 
 typedef void (*policy_done_fn)(void *arg, const struct policy_decision *d);
 struct policy_eval;
