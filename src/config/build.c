@@ -30,6 +30,7 @@ struct build_ctx {
     size_t depth;
     struct cfg_node *stack[CONFIG_EXPAND_DEPTH];
     size_t budget;              /* expanded bytes still allowed */
+    int nesting;                /* open ${...} levels across the recursion */
 };
 
 static const char *where(const struct cfg_node *node)
@@ -119,7 +120,7 @@ static bool lookup_nonempty(void *ctx, const char *name, size_t len)
 /* Expands node->raw into node->value; false (reported) on error. */
 static bool expand_node(struct build_ctx *b, struct cfg_node *node)
 {
-    struct expand_ops ops = { lookup_value, lookup_nonempty, b };
+    struct expand_ops ops = { lookup_value, lookup_nonempty, b, &b->nesting };
     struct buf out;
     char why[512];
     buf_init(&out, b->budget < CONFIG_VALUE_MAX ? b->budget : CONFIG_VALUE_MAX);

@@ -219,7 +219,7 @@ static bool built_nonempty(void *ctx, const char *name, size_t len)
 char *config_expand(const struct config *cfg, const char *text, const char **why)
 {
     static _Thread_local char why_buf[512];
-    struct expand_ops ops = { built_value, built_nonempty, (void *)cfg };
+    struct expand_ops ops = { built_value, built_nonempty, (void *)cfg, NULL };
     struct buf out;
     buf_init(&out, CONFIG_VALUE_MAX);
     if (!cfg_expand_text(&ops, text, strlen(text), &out, why_buf, sizeof(why_buf))) {

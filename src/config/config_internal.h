@@ -31,7 +31,7 @@
 #define CONFIG_VALUE_MAX        (1u << 20)  /* bytes of one expanded value */
 #define CONFIG_TOTAL_MAX        (64u << 20) /* bytes of all expanded values */
 #define CONFIG_EXPAND_DEPTH     100         /* nested $name references */
-#define CONFIG_BRACE_DEPTH      100         /* nested ${...} inside one value */
+#define CONFIG_BRACE_DEPTH      100         /* nested ${...}, across $name references */
 #define CONFIG_MASTER_FIELDS_MAX 4096       /* tokens in one master.cf entry */
 
 /* ---- static parameter facts (params.c) ---- */
@@ -166,6 +166,11 @@ struct expand_ops {
     const char *(*value)(void *ctx, const char *name, size_t len, bool *undefined);
     bool (*nonempty)(void *ctx, const char *name, size_t len);
     void *ctx;
+    /*
+     * Open ${...} levels, shared by nested expansions of one build so that
+     * the limit bounds the whole recursion (and the stack), not each value.
+     */
+    int *nesting;
 };
 
 /*

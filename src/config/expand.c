@@ -14,8 +14,9 @@
  *
  * "$" followed by anything else is literal. The ? and : forms test the raw
  * (unexpanded) text of name, as Postfix does. Whitespace around a {value}
- * is ignored. Nested ${...} are limited to CONFIG_BRACE_DEPTH levels and
- * the output to the capacity of the caller's buffer; recursion through
+ * is ignored. Nested ${...} are limited to CONFIG_BRACE_DEPTH open levels
+ * (counted across the caller's nested expansions when it shares a counter)
+ * and the output to the capacity of the caller's buffer; recursion through
  * other parameters is the caller's business (ops->value).
  */
 #include "config/config_internal.h"
@@ -27,7 +28,7 @@ struct expander {
     const struct expand_ops *ops;
     char *why;
     size_t why_size;
-    int depth;
+    int *depth;         /* open ${...} levels (shared, see expand_ops) */
 };
 
 static bool name_char(char c)
@@ -321,14 +322,14 @@ static bool dollar_braced(struct expander *e, const char *s, size_t n, size_t *i
     if (end == n)
         return fail(e, open == '{' ? "unbalanced '{' in \"%.*s%s\""
                                    : "unbalanced '(' in \"%.*s%s\"", s + *i, n - *i);
-    if (e->depth >= CONFIG_BRACE_DEPTH) {
+    if (*e->depth >= CONFIG_BRACE_DEPTH) {
         snprintf(e->why, e->why_size, "more than %d nested ${...} expressions",
                  CONFIG_BRACE_DEPTH);
         return false;
     }
-    e->depth++;
+    (*e->depth)++;
     bool ok = expand_braced(e, s + *i + 2, end - *i - 2, out);
-    e->depth--;
+    (*e->depth)--;
     *i = end + 1;
     return ok;
 }
@@ -371,7 +372,8 @@ static bool expand_span(struct expander *e, const char *s, size_t n, struct buf 
 bool cfg_expand_text(const struct expand_ops *ops, const char *text, size_t len,
                      struct buf *out, char *why_buf, size_t why_size)
 {
-    struct expander e = { ops, why_buf, why_size, 0 };
+    int own_depth = 0;
+    struct expander e = { ops, why_buf, why_size, ops->nesting ? ops->nesting : &own_depth };
     why_buf[0] = '\0';
     return expand_span(&e, text, len, out);
 }

@@ -213,6 +213,21 @@ static void deep_nesting_is_refused(void **state)
     diag_init(&d);
     assert_null(parse(text, &d));
     assert_diag(&d, DIAG_ERROR, "main.cf:2", "more than 100 nested ${...} expressions");
+
+    /* The limit holds across $name references too (it bounds the stack). */
+    n = (size_t)sprintf(text, "x = 1\n");
+    for (int v = 0; v < 10; v++) {
+        n += (size_t)sprintf(text + n, "v%d = ", v);
+        for (int i = 0; i < 30; i++)
+            n += (size_t)sprintf(text + n, "${x?");
+        n += (size_t)sprintf(text + n, "$v%d", v + 1);
+        for (int i = 0; i < 30; i++)
+            text[n++] = '}';
+        text[n++] = '\n';
+    }
+    strcpy(text + n, "v10 = end\n");
+    assert_null(parse(text, &d));
+    assert_diag(&d, DIAG_ERROR, NULL, "more than 100 nested ${...} expressions");
     diag_free(&d);
 }
 
