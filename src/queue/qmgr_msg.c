@@ -1,0 +1,210 @@
+/*
+ * The life of one message in the queue manager: load (move to active/,
+ * open, validate), start a delivery round, and finish the round (record
+ * done recipients, then remove the file or move it to deferred/ with its
+ * next attempt time).
+ *
+ * Invariants: a file is in active/ exactly while its message is in
+ * memory, so a crash leaves unfinished work in active/ for recovery; a
+ * recipient's status byte becomes 'D' only after its delivery was synced
+ * or its notification was committed; a damaged file is moved to corrupt/
+ * and logged, never deleted.
+ */
+#include "queue/qmgr_int.h"
+
+#include "base/xalloc.h"
+#include "queue/layout.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* --- load --------------------------------------------------------------- */
+
+static void load_work(struct workpool_job *job)
+{
+    struct qmsg *m = (struct qmsg *)job;
+    struct qmgr *q = m->q;
+    const int *dfd = q->dirfd;
+    if (m->src != QDIR_ACTIVE &&
+        renameat(dfd[m->src], m->id, dfd[QDIR_ACTIVE], m->id) < 0) {
+        m->gone = errno == ENOENT;  /* already taken (e.g. by an earlier notification) */
+        snprintf(m->err.text, sizeof(m->err.text), "rename to active: %s", strerror(errno));
+        return;
+    }
+    m->fd = openat(dfd[QDIR_ACTIVE], m->id, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+    if (m->fd < 0) {
+        m->gone = errno == ENOENT;
+        snprintf(m->err.text, sizeof(m->err.text), "open: %s", strerror(errno));
+        return;
+    }
+    m->load_ok = qfile_load(m->fd, m->id, &m->env, &m->info, &m->err);
+    if (m->load_ok)
+        return;
+    close(m->fd);
+    m->fd = -1;
+    if (renameat(dfd[QDIR_ACTIVE], m->id, dfd[QDIR_CORRUPT], m->id) < 0)
+        snprintf(m->err.text + strlen(m->err.text), sizeof(m->err.text) - strlen(m->err.text),
+                 " (and moving it to corrupt/ failed: %s)", strerror(errno));
+}
+
+static void start_round(struct qmsg *m)
+{
+    struct qmgr *q = m->q;
+    m->active_us = qmgr_now(q);
+    if (m->r == NULL)
+        m->r = xcalloc(m->env.nrcpt, sizeof(*m->r));
+    qmgr_log_active(q, m);
+    m->outstanding = 0;
+    for (size_t i = 0; i < m->env.nrcpt; i++)
+        m->outstanding += m->env.rcpts[i].status == RCPT_PENDING;
+    if (m->outstanding == 0) {
+        qmgr_round_done(m);         /* all done before a crash: just remove it */
+        return;
+    }
+    m->cursor = 0;
+    qmgr_ready_add(m);
+    qmgr_dispatch(q);
+}
+
+static void load_done(struct workpool_job *job)
+{
+    struct qmsg *m = (struct qmsg *)job;
+    struct qmgr *q = m->q;
+    q->io_jobs--;
+    if (!m->load_ok) {
+        if (!m->gone) {
+            q->stats.corrupt++;
+            qmgr_warn(q, "%s: unusable queue file moved to %s/: %s", m->id,
+                      QUEUE_DIR_CORRUPT, m->err.text);
+        }
+        qmgr_forget(q, m);
+        qmgr_check_stopped(q);
+        return;
+    }
+    q->stats.loaded++;
+    if (q->stopping) {              /* stays in active/ for the next start */
+        qmgr_forget(q, m);
+        qmgr_check_stopped(q);
+        return;
+    }
+    start_round(m);
+}
+
+void qmgr_msg_load(struct qmsg *m)
+{
+    m->q->io_jobs++;
+    workpool_submit(m->q->io_pool, &m->job, load_work, load_done);
+}
+
+/* --- finish -------------------------------------------------------------- */
+
+static int64_t next_backoff(const struct qmgr *q, const struct qmsg *m)
+{
+    /* Doubles with every deferred round, within [min, max]. */
+    int64_t prev = (int64_t)m->info.backoff_s * 1000000;
+    int64_t b = m->info.attempts == 0 || prev <= 0 ? q->opt.min_backoff_us : prev * 2;
+    if (b < q->opt.min_backoff_us)
+        b = q->opt.min_backoff_us;
+    if (b > q->opt.max_backoff_us)
+        b = q->opt.max_backoff_us;
+    return b;
+}
+
+static void finish_work(struct workpool_job *job)
+{
+    struct qmsg *m = (struct qmsg *)job;
+    const int *dfd = m->q->dirfd;
+    m->finish_err = 0;
+    for (size_t i = 0; i < m->env.nrcpt; i++)
+        if (m->r[i].to_mark && !qfile_mark_done(m->fd, m->env.rcpts[i].status_offset))
+            m->finish_err = errno;
+    if (m->remove) {
+        if (unlinkat(dfd[QDIR_ACTIVE], m->id, 0) < 0)
+            m->finish_err = errno;
+    } else if (!qfile_write_schedule(m->fd, m->next_attempt_us, m->attempts, m->backoff_s) ||
+               renameat(dfd[QDIR_ACTIVE], m->id, dfd[QDIR_DEFERRED], m->id) < 0) {
+        m->finish_err = errno;
+    }
+    close(m->fd);
+    m->fd = -1;
+}
+
+static void finish_done(struct workpool_job *job)
+{
+    struct qmsg *m = (struct qmsg *)job;
+    struct qmgr *q = m->q;
+    q->io_jobs--;
+    if (m->finish_err)
+        qmgr_warn(q, "%s: updating the queue file: %s", m->id, strerror(m->finish_err));
+    if (m->remove) {
+        qmgr_log(q, "qmgr", "%s: removed", m->id);
+        q->stats.removed++;
+    } else if (m->finish_err == 0) {
+        qmgr_defer_push(q, m->id, m->next_attempt_us);
+    }
+    /* After a failed move the file is still in active/: the next start recovers it. */
+    qmgr_forget(q, m);
+    if (q->rescan && !q->stopping) {
+        q->rescan = false;
+        qmgr_scan_now(q);
+    }
+    qmgr_check_stopped(q);
+}
+
+void qmgr_msg_finish(struct qmsg *m)
+{
+    struct qmgr *q = m->q;
+    m->remove = true;
+    for (size_t i = 0; i < m->env.nrcpt; i++) {
+        if (m->r[i].to_mark)
+            m->env.rcpts[i].status = RCPT_DONE;
+        m->remove &= m->env.rcpts[i].status == RCPT_DONE;
+    }
+    if (!m->remove) {
+        int64_t b = next_backoff(q, m);
+        m->attempts = m->info.attempts + 1;
+        m->backoff_s = (uint32_t)(b / 1000000);
+        m->next_attempt_us = qmgr_now(q) + b;
+    }
+    q->io_jobs++;
+    workpool_submit(q->io_pool, &m->job, finish_work, finish_done);
+}
+
+/* --- end of a round ----------------------------------------------------- */
+
+static bool expired(const struct qmgr *q, const struct qmsg *m, int64_t now)
+{
+    int64_t life = m->env.sender[0] ? q->opt.max_lifetime_us : q->opt.bounce_lifetime_us;
+    return now - m->env.arrival_us >= life;
+}
+
+void qmgr_round_done(struct qmsg *m)
+{
+    struct qmgr *q = m->q;
+    bool any_defer = false, any_bounce = false;
+    for (size_t i = 0; i < m->env.nrcpt; i++)
+        any_defer |= m->r[i].outcome == OUT_DEFER;
+    if (any_defer && expired(q, m, qmgr_now(q))) {
+        qmgr_log(q, "qmgr", "%s: from=<%s>, status=expired, returned to sender", m->id,
+                 m->env.sender);
+        for (size_t i = 0; i < m->env.nrcpt; i++)
+            if (m->r[i].outcome == OUT_DEFER)
+                m->r[i].outcome = OUT_BOUNCE;
+    }
+    for (size_t i = 0; i < m->env.nrcpt; i++) {
+        m->r[i].in_bounce = m->r[i].outcome == OUT_BOUNCE;
+        any_bounce |= m->r[i].in_bounce;
+    }
+    if (any_bounce && m->env.sender[0] != '\0') {
+        qmgr_bounce_start(m);       /* continues with qmgr_msg_finish */
+        return;
+    }
+    /* Mail from the null sender is never bounced: failures are logged and dropped. */
+    for (size_t i = 0; i < m->env.nrcpt; i++)
+        m->r[i].to_mark |= m->r[i].in_bounce;
+    qmgr_msg_finish(m);
+}
