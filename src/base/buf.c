@@ -57,6 +57,8 @@ static bool buf_grow(struct buf *b, size_t want)
 
 bool buf_append(struct buf *b, const void *p, size_t n)
 {
+    if (n == 0)
+        return true;    /* nothing to add; buf_cstr() copes with no memory */
     if (n > b->max - b->len || !buf_grow(b, b->len + n))
         return false;
     if (n)
