@@ -219,8 +219,10 @@ static bool try_key(struct acx *a, const char *key, bool partial, enum rstatus *
     if (st == MAP_NOTFOUND)
         return false;
     if (st == MAP_ERROR) {
+        /* Postfix answers as if the table held "451 4.3.5 Server configuration error". */
         log_warning("%s: table lookup problem", map_spec(a->table));
-        *r = adjust_ok(a, table_result(a, "451 4.3.5 Server configuration error"));
+        *r = rv_reject(a->ev, ERR_DATA, 451, "4.3.5", "<%s>: %s rejected: Server configuration error",
+                       a->reply_name, a->reply_class);
     } else {
         *r = adjust_ok(a, table_result(a, buf_cstr(&a->value)));
     }

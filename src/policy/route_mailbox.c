@@ -47,7 +47,7 @@ static enum map_status fail(struct buf *why, enum map_status st, const char *fmt
 static bool join_path(char *out, size_t size, const char *dir, const char *name)
 {
     size_t n = strlen(dir);
-    while (n > 1 && dir[n - 1] == '/')
+    while (n > 0 && dir[n - 1] == '/')
         n--;
     int len = snprintf(out, size, "%.*s/%s", (int)n, dir, name);
     return len > 0 && (size_t)len < size;
