@@ -69,13 +69,33 @@ struct smtp_parse_error {
  * Parses what follows "MAIL" (e.g. " FROM:<a@b> SIZE=100 BODY=8BITMIME").
  * The text is the command line without the verb; it may contain anything.
  * Returns true on success; on failure fills err and leaves out freed.
+ *
+ * Replies (Postfix's wording): "501 5.5.4 Syntax: MAIL FROM:<address>"
+ * (no FROM:/TO: keyword or no address), "501 5.1.7 Bad sender address
+ * syntax" / "501 5.1.3 Bad recipient address syntax", "500 5.5.2 Error:
+ * bad UTF-8 syntax", "555 5.5.4 Unsupported option: X" (unknown
+ * parameter, wrong command, value where none belongs or none where one
+ * does, BODY= value), "501 5.5.4 Bad message size syntax", "552 5.3.4
+ * Message size exceeds file system imposed limit" (SIZE past 2^63-1),
+ * "501 5.5.4 Bad {BODY,SMTPUTF8,RET,ENVID,AUTH} parameter syntax" and
+ * "501 5.5.4 Error: Bad {NOTIFY,ORCPT} parameter syntax" (bad value or
+ * repeated parameter). has_8bit and smtputf8 are reported, not judged:
+ * refusing 8-bit addresses without SMTPUTF8 is the session's call.
  */
 bool smtp_parse_mail(const char *arg, size_t len, bool strict,
                      struct smtp_mail_args *out, struct smtp_parse_error *err);
-/* Parses what follows "RCPT" (e.g. " TO:<a@b> NOTIFY=NEVER"). */
+/*
+ * Parses what follows "RCPT" (e.g. " TO:<a@b> NOTIFY=NEVER"). "<>" is
+ * refused; "<postmaster>" without a domain is taken in either mode
+ * (RFC 5321 4.5.1), other domainless addresses only in the default mode.
+ */
 bool smtp_parse_rcpt(const char *arg, size_t len, bool strict,
                      struct smtp_rcpt_args *out, struct smtp_parse_error *err);
-/* Parses a bare address (VRFY argument, map keys, tests): "a@b" or "<a@b>". */
+/*
+ * Parses a bare address (VRFY argument, map keys, tests): "a@b" or
+ * "<a@b>", "<>", or a local part alone; surrounding blanks are ignored
+ * and nothing else may follow. Default-mode rules.
+ */
 bool smtp_parse_address(const char *text, size_t len, struct smtp_address *out,
                         struct smtp_parse_error *err);
 
@@ -87,7 +107,11 @@ void smtp_address_free(struct smtp_address *a);
 void smtp_mail_args_free(struct smtp_mail_args *m);
 void smtp_rcpt_args_free(struct smtp_rcpt_args *r);
 
-/* True if domain is a syntactically valid host name or address literal. */
+/*
+ * True if domain is a syntactically valid host name (RFC 1035 labels of
+ * letters, digits and inner hyphens, 1-63 octets, 255 in all; UTF-8
+ * labels too when allow_8bit) or address literal ([IPv4], [IPv6:...]).
+ */
 bool smtp_valid_domain(const char *domain, bool allow_8bit);
 
 #endif

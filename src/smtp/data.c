@@ -92,17 +92,31 @@ static void end_line(struct data_reader *r, struct buf *out, int next)
     r->state = next;
 }
 
-/* Notes NUL and 8-bit bytes in a run of content taken from the input. */
+/*
+ * Notes NUL and 8-bit bytes in a run of content taken from the input,
+ * eight bytes at a time (a word has a zero byte when
+ * (w - 0x01..01) & ~w & 0x80..80 is not zero).
+ */
 static void note_bytes(struct data_reader *r, const char *p, size_t len)
 {
-    if (!r->saw_nul && memchr(p, '\0', len) != NULL)
-        r->saw_nul = true;
-    if (!r->saw_8bit) {
-        unsigned char acc = 0;
-        for (size_t i = 0; i < len; i++)
-            acc |= (unsigned char)p[i];
-        r->saw_8bit = (acc & 0x80) != 0;
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    uint64_t any = 0, zero = 0;
+    size_t i = 0;
+    if (r->saw_nul && r->saw_8bit)
+        return;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        any |= w;
+        zero |= (w - ones) & ~w & highs;
     }
+    for (; i < len; i++) {
+        unsigned char c = (unsigned char)p[i];
+        any |= c;
+        zero |= c == 0;
+    }
+    r->saw_8bit |= (any & highs) != 0;
+    r->saw_nul |= zero != 0;
 }
 
 /* Emits a CR that turned out not to be followed by LF. */

@@ -16,7 +16,10 @@
  *
  * The reader never stores more than the caller's buffer cap: when the
  * content would pass max_size the excess is dropped and `too_big` set, and
- * reading continues to the end of data so the reply stays in sync.
+ * reading continues to the end of data so the reply stays in sync. What
+ * is stored is always an exact prefix of the content; `size` counts all
+ * of it. The reader starts as if a CRLF had just been read (the DATA
+ * command's), so ".<CR><LF>" at once is an empty message.
  */
 #ifndef GATEPOST_SMTP_DATA_H
 #define GATEPOST_SMTP_DATA_H
