@@ -90,7 +90,12 @@ OPFN(op_permit_inet_interfaces)
 OPFN(op_permit_sasl_authenticated)
 {
     const char *method = ev->facts->sasl_method;
-    /* Postfix: any mechanism except ANONYMOUS counts as authenticated. */
+    /*
+     * Postfix: only where SASL is enabled for the service, and any
+     * mechanism except ANONYMOUS counts as authenticated.
+     */
+    if (!ev->env->sasl_enabled)
+        return R_DUNNO;
     if (method != NULL && *method && strcasecmp(method, "anonymous") != 0)
         return R_OK;
     return R_DUNNO;
@@ -113,7 +118,7 @@ OPFN(op_check_reverse_client_access)
 OPFN(op_check_sasl_access)
 {
     const char *user = ev->facts->sasl_username;
-    if (user == NULL || *user == '\0')
+    if (!ev->env->sasl_enabled || user == NULL || *user == '\0')
         return R_DUNNO;
     /* The login name is client-chosen: show it with unprintable bytes replaced. */
     str_copy(ev->sasl_shown, sizeof(ev->sasl_shown), user);

@@ -71,6 +71,7 @@ static const char *const policy_base_cfg[] = {
     "virtual_mailbox_maps", "inline:{alice@virtual.test=alice/, @catchall.test=all/}",
     "local_recipient_maps", "inline:{bob=x, carol=x}",
     "recipient_delimiter", "+",
+    "smtpd_sasl_auth_enable", "yes",
     NULL,
 };
 
