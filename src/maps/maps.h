@@ -45,7 +45,12 @@ void map_close(struct map *m);
  */
 struct map *map_open_text(const char *type, const char *text, const char *name,
                           unsigned flags, char **why);
-/* Looks key up. MAP_FOUND stores the value in *value (replacing its contents). */
+/*
+ * Looks key up. MAP_FOUND stores the value in *value (replacing its
+ * contents); a value that does not fit value's cap is MAP_ERROR. Keys
+ * longer than 1024 bytes are never found. Tables opened with MAP_FOLD_CASE
+ * see the key lowercased.
+ */
 enum map_status map_lookup(struct map *m, const char *key, struct buf *value);
 /* The "type:name" the table was opened with. */
 const char *map_spec(const struct map *m);

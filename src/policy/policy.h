@@ -109,6 +109,11 @@ struct policy_eval;
  * (out filled, done not called). Otherwise returns false, stores a handle
  * in *pending, and later calls done(arg, decision) on the loop thread.
  * facts and ps must stay valid until then.
+ *
+ * The engine logs only what nobody else sees (reject_warning, warn); the
+ * caller logs the reply it sends for a REJECT/DEFER/TEMPFAIL decision
+ * ("NOQUEUE: reject: RCPT from ...: <code> <enhanced> <text>; ...").
+ * At STAGE_HELO the helo memory is reset, at STAGE_MAIL the sender memory.
  */
 bool policy_check(struct policy_env *env, enum policy_stage stage,
                   const struct policy_facts *facts, struct policy_session *ps,

@@ -123,8 +123,8 @@ static enum policy_action action_for(int code, enum err_class cls)
     return cls == ERR_DATA || cls == ERR_SOFTWARE ? POLICY_TEMPFAIL : POLICY_DEFER;
 }
 
-/* Builds the decision; false (with a warning) if code or DSN are unusable. */
-static bool build(struct policy_decision *d, int code, const char *dsn, const char *fmt,
+/* Builds the decision; an unusable code or DSN is logged and replaced (Postfix). */
+static void build(struct policy_decision *d, int code, const char *dsn, const char *fmt,
                   va_list ap)
 {
     char text[REPLY_MAX + 1];
@@ -147,7 +147,6 @@ static bool build(struct policy_decision *d, int code, const char *dsn, const ch
     text[room] = '\0';
     str_copy(d->text, sizeof(d->text), text);
     make_printable(d->text);
-    return true;
 }
 
 static enum rstatus rv_vreject(struct policy_eval *ev, enum err_class cls, int code,

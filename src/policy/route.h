@@ -35,8 +35,14 @@ enum map_status route_recipient_known(const struct policy_env *env,
  * Where a local or virtual recipient's mailbox is, for delivery:
  * for virtual, virtual_mailbox_base + the virtual_mailbox_maps result
  * (a trailing "/" means Maildir); with uid/gid from virtual_uid_maps and
- * virtual_gid_maps. For local, the user's passwd entry and home_mailbox or
- * mail_spool_directory. MAP_NOTFOUND means "unknown user" (bounce).
+ * virtual_gid_maps (refused below virtual_minimum_uid; results that are
+ * absolute or contain ".." are refused too). For local, the user's passwd
+ * entry and home_mailbox or mail_spool_directory, delivered as that user.
+ * When the process does not run as root, local mail for any local part
+ * goes to mail_spool_directory/<localpart> as the current user, with or
+ * without a passwd entry. MAP_NOTFOUND means "unknown user" (bounce);
+ * MAP_ERROR a configuration or lookup problem (try later). why (may be
+ * NULL) says which.
  */
 struct mailbox_location {
     char path[4096];

@@ -294,6 +294,9 @@ static const struct rcase relay_cases[] = {
     { "relay code", C("smtpd_relay_restrictions", "reject_unauth_destination",
                       "relay_domains_reject_code", "550"),
       { .rcpt = "x@elsewhere.test" }, "550 5.7.1 <x@elsewhere.test>: Relay access denied" },
+    { "bad derived code", C("smtpd_relay_restrictions", "defer_unauth_destination",
+                            "relay_domains_reject_code", "450"),
+      { .rcpt = "x@elsewhere.test" }, "450 4.7.1 Service unavailable" },
     { "relay domain", C("smtpd_relay_restrictions", "reject_unauth_destination"),
       { .rcpt = "x@relay.test" }, "OK" },
     { "relay subdomain", C("smtpd_relay_restrictions", "reject_unauth_destination"),
@@ -416,6 +419,31 @@ static void unlisted(void **state)
     RUN(unlisted_cases);
 }
 
+/* Replies stay within RFC 5321's line length and never carry control bytes. */
+static void reply_hygiene(void **state)
+{
+    const char *cfg[] = { "smtpd_recipient_restrictions", "reject", NULL };
+    struct policy_env *env = tenv_ok(cfg);
+    char rcpt[800];
+    memset(rcpt, 'a', 700);
+    strcpy(rcpt + 700, "@example.com");
+    struct tfacts t = { .rcpt = rcpt };
+    struct tfacts_buf fb;
+    tfacts_fill(&fb, &t);
+    struct policy_session ps;
+    policy_session_init(&ps);
+    char got[1200];
+    tcheck(env, STAGE_RCPT, &fb.f, &ps, got, sizeof(got));
+    assert_true(strlen(got) <= 510);
+    assert_true(strncmp(got, "554 5.7.1 <aaaa", 15) == 0);
+    struct tfacts ctl = { .rcpt = "bo\rb\x01@example.com" };
+    tfacts_fill(&fb, &ctl);
+    policy_session_init(&ps);
+    tcheck(env, STAGE_RCPT, &fb.f, &ps, got, sizeof(got));
+    assert_string_equal(got, "554 5.7.1 <bo b @example.com>: Recipient address rejected: Access denied");
+    policy_env_free(env);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -426,6 +454,7 @@ int main(void)
         cmocka_unit_test(recipient),
         cmocka_unit_test(relay),
         cmocka_unit_test(unlisted),
+        cmocka_unit_test(reply_hygiene),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
