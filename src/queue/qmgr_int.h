@@ -42,7 +42,7 @@ struct qmsg {
     struct queue_envelope env;
     struct qfile_info info;
     struct qfile_error err;
-    bool load_ok, gone;
+    enum { LOAD_OK, LOAD_GONE, LOAD_CORRUPT, LOAD_RETRY } load;
     struct qrcpt *r;
     size_t cursor;                  /* next recipient to dispatch */
     size_t outstanding;             /* recipients without an outcome this round */

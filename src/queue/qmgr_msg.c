@@ -27,23 +27,26 @@
 static void load_work(struct workpool_job *job)
 {
     struct qmsg *m = (struct qmsg *)job;
-    struct qmgr *q = m->q;
-    const int *dfd = q->dirfd;
+    const int *dfd = m->q->dirfd;
+    m->load = LOAD_RETRY;
+    /* ENOENT: taken already, or left in active/ by an earlier failed load. */
     if (m->src != QDIR_ACTIVE &&
-        renameat(dfd[m->src], m->id, dfd[QDIR_ACTIVE], m->id) < 0) {
-        m->gone = errno == ENOENT;  /* already taken (e.g. by an earlier notification) */
+        renameat(dfd[m->src], m->id, dfd[QDIR_ACTIVE], m->id) < 0 && errno != ENOENT) {
         snprintf(m->err.text, sizeof(m->err.text), "rename to active: %s", strerror(errno));
         return;
     }
     m->fd = openat(dfd[QDIR_ACTIVE], m->id, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
     if (m->fd < 0) {
-        m->gone = errno == ENOENT;
+        if (errno == ENOENT)
+            m->load = LOAD_GONE;
         snprintf(m->err.text, sizeof(m->err.text), "open: %s", strerror(errno));
         return;
     }
-    m->load_ok = qfile_load(m->fd, m->id, &m->env, &m->info, &m->err);
-    if (m->load_ok)
+    if (qfile_load(m->fd, m->id, &m->env, &m->info, &m->err)) {
+        m->load = LOAD_OK;
         return;
+    }
+    m->load = LOAD_CORRUPT;
     close(m->fd);
     m->fd = -1;
     if (renameat(dfd[QDIR_ACTIVE], m->id, dfd[QDIR_CORRUPT], m->id) < 0)
@@ -70,19 +73,29 @@ static void start_round(struct qmsg *m)
     qmgr_dispatch(q);
 }
 
+static void load_failed(struct qmsg *m)
+{
+    struct qmgr *q = m->q;
+    if (m->load == LOAD_CORRUPT) {
+        q->stats.corrupt++;
+        qmgr_warn(q, "%s: unusable queue file moved to %s/: %s", m->id, QUEUE_DIR_CORRUPT,
+                  m->err.text);
+    } else if (m->load == LOAD_RETRY) {
+        /* A resource problem (descriptors, I/O): try again after the minimal backoff. */
+        qmgr_warn(q, "%s: cannot load the queue file: %s", m->id, m->err.text);
+        qmgr_defer_push(q, m->id, qmgr_now(q) + q->opt.min_backoff_us);
+    }
+    qmgr_forget(q, m);
+    qmgr_check_stopped(q);
+}
+
 static void load_done(struct workpool_job *job)
 {
     struct qmsg *m = (struct qmsg *)job;
     struct qmgr *q = m->q;
     q->io_jobs--;
-    if (!m->load_ok) {
-        if (!m->gone) {
-            q->stats.corrupt++;
-            qmgr_warn(q, "%s: unusable queue file moved to %s/: %s", m->id,
-                      QUEUE_DIR_CORRUPT, m->err.text);
-        }
-        qmgr_forget(q, m);
-        qmgr_check_stopped(q);
+    if (m->load != LOAD_OK) {
+        load_failed(m);
         return;
     }
     q->stats.loaded++;

@@ -273,6 +273,8 @@ static void cleanup_done(struct workpool_job *job)
     void (*done)(void *, enum queue_commit_result) = t->done;
     void *arg = t->done_arg;
     enum queue_commit_result r = txn_result(t->err ? t->err : EIO);
+    if (done)
+        t->qw->stats.failures++;
     txn_free(t);
     if (done)
         done(arg, r);
