@@ -17,6 +17,7 @@
  */
 #include "config/config_internal.h"
 
+#include "base/strutil.h"
 #include "base/xalloc.h"
 
 #include <stdio.h>
@@ -210,9 +211,23 @@ static void note_reference(void *arg, const char *name, size_t len)
     free(key);
 }
 
-/* Every name referenced as $NAME by a value or a default. */
+/* Restriction classes are parameters named by smtpd_restriction_classes. */
+static void note_restriction_classes(const struct cfg_settings *eff, struct cfg_settings *refs)
+{
+    int i = cfg_settings_find(eff, "smtpd_restriction_classes");
+    if (i < 0)
+        return;
+    size_t n;
+    char **names = str_list_split(eff->items[i].raw, STR_LIST_SEPARATORS, &n);
+    for (size_t k = 0; k < n; k++)
+        note_reference(refs, names[k], strlen(names[k]));
+    free(names);
+}
+
+/* Every name referenced as $NAME by a value or a default, or used as a class. */
 static void collect_references(const struct cfg_settings *eff, struct cfg_settings *refs)
 {
+    note_restriction_classes(eff, refs);
     for (size_t i = 0; i < eff->count; i++)
         cfg_scan_references(eff->items[i].raw, note_reference, refs);
     for (size_t id = 0; id < PARAM_COUNT; id++)
