@@ -1,7 +1,7 @@
 /*
  * mbox delivery, as Postfix's local(8) writes a mailbox file: under a
  * dotlock (when the spool directory lets us make one) and an fcntl lock,
- * append "From sender date", Return-Path and Delivered-To, the content
+ * append "From sender  date" (asctime format), Return-Path and Delivered-To, the content
  * with lines beginning "From " quoted as ">From ", a newline if the
  * message lacks one, and an empty line; fsync. Any failure truncates the
  * file back to its size before the delivery, so a partial message never
@@ -107,7 +107,8 @@ static bool write_from_line(struct mbox_out *o, const struct deliver_request *re
     localtime_r(&now, &tm);
     strftime(date, sizeof(date), "%a %b %e %H:%M:%S %Y", &tm);
     const char *s = req->sender[0] ? req->sender : "MAILER-DAEMON";
-    return out_put(o, "From ", 5) && out_put(o, s, strlen(s)) && out_put(o, " ", 1) &&
+    /* Postfix writes two spaces between the sender and the asctime() date. */
+    return out_put(o, "From ", 5) && out_put(o, s, strlen(s)) && out_put(o, "  ", 2) &&
            out_put(o, date, strlen(date)) && out_put(o, "\n", 1);
 }
 

@@ -12,7 +12,10 @@
  * Only after the directory fsync are the done functions called (the 250
  * reply) and the queue manager notified. If the directory fsync fails the
  * files it should have covered are removed (their clients get 451 and
- * will retry), since nothing says their names are durable.
+ * will retry), since nothing says their names are durable. A periodic
+ * scan of the queue manager may have taken such a file already (it is
+ * complete and synced, only its name was not): it is then delivered even
+ * though its client saw 451, the usual at-least-once outcome.
  */
 #include "queue/writer_int.h"
 

@@ -283,17 +283,17 @@ static void mbox_format_and_quoting(void **state)
     deliver_mailbox(&f->req, &r);
     assert_int_equal(r.status, DELIVER_OK);
     char *got = slurp(f->mb.path);
-    /* "From alice@example.org Tue Nov 14 22:13:20 2023" */
-    assert_true(strncmp(got, "From alice@example.org ", 23) == 0);
+    /* "From alice@example.org  Tue Nov 14 22:13:20 2023" */
+    assert_true(strncmp(got, "From alice@example.org  ", 24) == 0);
     char *nl = strchr(got, '\n');
     assert_non_null(nl);
-    assert_int_equal(nl - got, 23 + 24);
+    assert_int_equal(nl - got, 24 + 24);
     const char *first =
         "Return-Path: <alice@example.org>\nDelivered-To: bob@example.com\n"
         "Subject: q\n\n>From here\n>From there\n From x\nFrom\nFrom\n\n"
-        "From MAILER-DAEMON ";
+        "From MAILER-DAEMON  ";
     assert_true(strncmp(nl + 1, first, strlen(first)) == 0);
-    char *second = strstr(got, "From MAILER-DAEMON ");
+    char *second = strstr(got, "From MAILER-DAEMON  ");
     assert_non_null(second);
     assert_string_equal(strchr(second, '\n') + 1,
         "Return-Path: <>\nDelivered-To: bob@example.com\n>From the start\n\n");
