@@ -102,7 +102,6 @@ static void commit_done(void *arg, enum queue_commit_result r)
     t->qtxn = NULL;             /* the writer frees it after we return */
     if (session_unpark(s)) {
         if (r == QUEUE_COMMITTED) {
-            smtpd_log_message_id(s, t->queue_id, cc->env.message_id);
             smtpd_data_accepted(s);
             smtpd_reply(s, 250, "2.0.0", "Ok: queued as %s", t->queue_id);
         } else if (r == QUEUE_NO_SPACE) {
@@ -124,6 +123,9 @@ static void commit(struct smtpd_session *s)
     struct commit_context *cc = xcalloc(1, sizeof(*cc));
     cc->s = s;
     envelope_from_txn(s, &cc->env);
+    /* Logged before the commit, as Postfix's cleanup does while it writes
+       the file: the queue manager may log the message as soon as it lands. */
+    smtpd_log_message_id(s, s->txn->queue_id, cc->env.message_id);
     session_park(s);
     queue_txn_commit(s->txn->qtxn, &cc->env, commit_done, cc);
 }
