@@ -10,7 +10,6 @@
  */
 #include "deliver/deliver_int.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -65,17 +64,10 @@ void deliver_set_errno(struct deliver_result *out, int err, const char *fmt, ...
 
 size_t deliver_headers(const struct deliver_request *req, char *buf, size_t size)
 {
-    int n = snprintf(buf, size, "Return-Path: <%s>\nDelivered-To: ", req->sender);
-    if (n < 0 || (size_t)n >= size)
-        return 0;
-    size_t len = (size_t)n;
-    for (const char *r = req->recipient; *r && len + 2 < size; r++)
-        buf[len++] = (char)tolower((unsigned char)*r);
-    if (len + 2 > size)
-        return 0;
-    buf[len++] = '\n';
-    buf[len] = '\0';
-    return len;
+    /* As Postfix's local(8) and virtual(8): the recipient as queued, not case-folded. */
+    int n = snprintf(buf, size, "Return-Path: <%s>\nDelivered-To: %s\n", req->sender,
+                     req->recipient);
+    return n < 0 || (size_t)n >= size ? 0 : (size_t)n;
 }
 
 bool deliver_read(const struct deliver_request *req, void *buf, size_t n, uint64_t off)

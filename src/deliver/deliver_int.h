@@ -27,7 +27,7 @@ void deliver_set(struct deliver_result *out, enum deliver_status st, const char 
 void deliver_set_errno(struct deliver_result *out, int err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* "Return-Path: <sender>\nDelivered-To: rcpt\n" (rcpt lower-cased), into buf. */
+/* "Return-Path: <sender>\nDelivered-To: rcpt\n" into buf; its length, 0 if too small. */
 size_t deliver_headers(const struct deliver_request *req, char *buf, size_t size);
 
 /* Reads content bytes [off, off + n) of the queue file; false + errno. */

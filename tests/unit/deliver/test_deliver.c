@@ -119,7 +119,7 @@ static void maildir_first_delivery(void **state)
     snprintf(path, sizeof(path), "%s/mail/bob/Maildir/new/%s", f->dir, expected_name);
     char *got = slurp(path);
     assert_string_equal(got, "Return-Path: <alice@example.org>\n"
-                             "Delivered-To: bob@example.com\n"
+                             "Delivered-To: Bob@Example.COM\n"
                              "Subject: hi\n\nhello\n");
     free(got);
     struct stat st;
@@ -289,14 +289,14 @@ static void mbox_format_and_quoting(void **state)
     assert_non_null(nl);
     assert_int_equal(nl - got, 24 + 24);
     const char *first =
-        "Return-Path: <alice@example.org>\nDelivered-To: bob@example.com\n"
+        "Return-Path: <alice@example.org>\nDelivered-To: Bob@Example.COM\n"
         "Subject: q\n\n>From here\n>From there\n From x\nFrom\nFrom\n\n"
         "From MAILER-DAEMON  ";
     assert_true(strncmp(nl + 1, first, strlen(first)) == 0);
     char *second = strstr(got, "From MAILER-DAEMON  ");
     assert_non_null(second);
     assert_string_equal(strchr(second, '\n') + 1,
-        "Return-Path: <>\nDelivered-To: bob@example.com\n>From the start\n\n");
+        "Return-Path: <>\nDelivered-To: Bob@Example.COM\n>From the start\n\n");
     free(got);
     struct stat st;
     assert_int_equal(stat(f->mb.path, &st), 0);
