@@ -4,6 +4,7 @@
  */
 #include "queue/writer.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -28,9 +29,21 @@ static int fs_fsync(int fd)
     return fsync(fd);
 }
 
+/*
+ * Never replaces: an existing name could only be another message with the
+ * same ID, and replacing it would lose that message. File systems without
+ * RENAME_NOREPLACE get link + unlink, which refuses in the same way.
+ */
 static int fs_renameat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath)
 {
-    return renameat(olddirfd, oldpath, newdirfd, newpath);
+    if (renameat2(olddirfd, oldpath, newdirfd, newpath, RENAME_NOREPLACE) == 0)
+        return 0;
+    if (errno != EINVAL && errno != ENOSYS)
+        return -1;
+    if (linkat(olddirfd, oldpath, newdirfd, newpath, 0) < 0)
+        return -1;
+    (void)unlinkat(olddirfd, oldpath, 0);   /* a leftover is removed by the tmp/ cleanup */
+    return 0;
 }
 
 static int fs_unlinkat(int dirfd, const char *path, int flags)

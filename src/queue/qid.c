@@ -2,6 +2,7 @@
 #include "queue/qid.h"
 
 #include <string.h>
+#include <unistd.h>
 
 static const char digits36[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
 
@@ -22,7 +23,20 @@ bool queue_id_tag_valid(char c)
 void queue_id_gen_init(struct queue_id_gen *g, char tag)
 {
     g->last_us = -1;
+    if (tag >= 'a' && tag <= 'z')
+        tag = (char)(tag - 'a' + 'A');
     g->tag = queue_id_tag_valid(tag) ? tag : '0';
+    /* The process ID in base 36, most significant digit first. */
+    char rev[QUEUE_ID_PID_MAX_DIGITS];
+    unsigned long pid = (unsigned long)getpid();
+    size_t n = 0;
+    do {
+        rev[n++] = digits36[pid % 36];
+        pid /= 36;
+    } while (pid > 0 && n < QUEUE_ID_PID_MAX_DIGITS);
+    for (size_t i = 0; i < n; i++)
+        g->pid[i] = rev[n - 1 - i];
+    g->pid[n] = '\0';
 }
 
 void queue_id_next(struct queue_id_gen *g, int64_t now_us, char out[QUEUE_ID_SIZE])
@@ -39,7 +53,7 @@ void queue_id_next(struct queue_id_gen *g, int64_t now_us, char out[QUEUE_ID_SIZ
         v /= 36;
     }
     out[QUEUE_ID_TIME_DIGITS] = g->tag;
-    out[QUEUE_ID_TIME_DIGITS + 1] = '\0';
+    memcpy(out + QUEUE_ID_TIME_DIGITS + 1, g->pid, strlen(g->pid) + 1);
 }
 
 bool queue_id_valid(const char *s)
@@ -53,7 +67,9 @@ bool queue_id_valid(const char *s)
 
 int64_t queue_id_time_us(const char *id)
 {
-    if (!queue_id_valid(id) || strlen(id) != QUEUE_ID_TIME_DIGITS + 1)
+    size_t len = strlen(id);
+    if (!queue_id_valid(id) || len < QUEUE_ID_TIME_DIGITS + 2 ||
+        len > QUEUE_ID_TIME_DIGITS + 1 + QUEUE_ID_PID_MAX_DIGITS)
         return -1;
     int64_t v = 0;
     for (int i = 0; i < QUEUE_ID_TIME_DIGITS; i++)
