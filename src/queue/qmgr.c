@@ -3,7 +3,8 @@
  * configuration, routes recipients with the policy component's resolver
  * (route_classify + route_mailbox, on the loop thread), runs the engine
  * (qmgr_engine.h) until SIGTERM or SIGINT, then lets deliveries in flight
- * finish and exits. SIGHUP re-opens the log file.
+ * finish and exits. SIGHUP re-opens the log file. The log sink is the
+ * caller's choice (the master opens it before starting the manager).
  *
  * Privilege: when started as root it keeps root (per-thread fsuid/fsgid
  * switching needs it, as Postfix's local(8) does) but drops supplementary
@@ -34,19 +35,6 @@ static void route_with_policy(void *arg, const char *recipient, struct qmgr_rout
     out->status = MAP_NOTFOUND;
     if (out->cls == ADDR_CLASS_LOCAL || out->cls == ADDR_CLASS_VIRTUAL_MAILBOX)
         out->status = route_mailbox(env, recipient, &out->mb, why);
-}
-
-static void open_log(const struct config *cfg)
-{
-    const char *file = cfg_str(cfg, P_MAILLOG_FILE);
-    const char *facility = cfg_str(cfg, P_SYSLOG_FACILITY);
-    if (file[0] != '\0') {
-        if (!log_open(LOG_SINK_FILE, file, facility))
-            log_warning("cannot open maillog_file %s: %s", file, strerror(errno));
-    } else if (!log_open(LOG_SINK_SYSLOG, NULL, facility)) {
-        log_open(LOG_SINK_STDERR, NULL, facility);
-    }
-    log_set_ident(cfg_str(cfg, P_SYSLOG_NAME), "qmgr");
 }
 
 static int64_t time_us(const struct config *cfg, enum param_id id)
@@ -118,7 +106,7 @@ static int run_loop(struct event_base *base, struct qmgr *q)
 
 int qmgr_main(const struct config *cfg)
 {
-    open_log(cfg);
+    log_set_ident(cfg_str(cfg, P_SYSLOG_NAME), "qmgr");
     signal(SIGPIPE, SIG_IGN);
     umask(077);
     if (geteuid() == 0 && setgroups(0, NULL) < 0)
