@@ -5,8 +5,9 @@
  *
  * A configuration directory without master.cf gets Postfix's stock single
  * service "smtp inet n - n - - smtpd". The embedded default writes
- * mailboxes as mail_owner when started as root, else as the invoking user,
- * so that a plain user can try gatepost without privileges.
+ * mailboxes as the invoking user (root included): its state lives in the
+ * invoker's checkout, which the mail owner may not even be able to reach
+ * (a checkout under /root). The queue itself is still owned by mail_owner.
  */
 #include "config/config_internal.h"
 #include "config/master_cf.h"
@@ -14,7 +15,6 @@
 #include "base/xalloc.h"
 
 #include <errno.h>
-#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -43,24 +43,12 @@ static struct master_cf *load_master_cf(const char *dir, struct diag *diag)
     return mcf;
 }
 
-/* uid/gid for embedded mailboxes; false (reported) if mail_owner is missing. */
+/* uid/gid for embedded mailboxes: the invoking user's. */
 static bool embedded_identity(unsigned *uid, unsigned *gid, struct diag *diag)
 {
-    if (geteuid() != 0) {
-        *uid = (unsigned)getuid();
-        *gid = (unsigned)getgid();
-        return true;
-    }
-    const char *owner = param_default(P_MAIL_OWNER);
-    struct passwd *pw = getpwnam(owner);
-    if (!pw) {
-        diag_add(diag, DIAG_ERROR, "embedded main.cf",
-                 "running as root, but mail_owner user \"%s\" does not exist; "
-                 "create it or run as an ordinary user", owner);
-        return false;
-    }
-    *uid = (unsigned)pw->pw_uid;
-    *gid = (unsigned)pw->pw_gid;
+    (void)diag;
+    *uid = (unsigned)getuid();
+    *gid = (unsigned)getgid();
     return true;
 }
 

@@ -25,7 +25,7 @@ static const char embedded_main_cf[] =
     "# it in Maildirs under @STATE@/mail/USER/, and relays nothing but\n"
     "# mail from 127.0.0.0/8 and [::1]/128. @STATE@ is the state directory\n"
     "# (./run when started from a working directory); @UID@:@GID@ is the\n"
-    "# identity mailboxes are written as.\n"
+    "# identity mailboxes are written as: whoever started gatepost.\n"
     "#\n"
     "# Copy this text to /etc/gatepost/main.cf to start your own\n"
     "# configuration; `gatepost config -n` shows what it sets.\n"
@@ -39,7 +39,7 @@ static const char embedded_main_cf[] =
     "virtual_mailbox_maps = pcre:{{/^([a-z0-9][a-z0-9._-]*)(\\+[^@]*)?@localhost$/ $${1}/}}\n"
     "virtual_uid_maps = static:@UID@\n"
     "virtual_gid_maps = static:@GID@\n"
-    "virtual_minimum_uid = 1\n";
+    "virtual_minimum_uid = 0\n";
 
 static const char embedded_master_cf[] =
     "# gatepost built-in master.cf: one SMTP service on the loopback address.\n"

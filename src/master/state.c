@@ -255,10 +255,16 @@ bool master_state_worker_setup(const struct master_state *st, unsigned index,
     out->listeners = st->listeners;
     out->nlisteners = st->nlisteners;
     out->admission = st->admission;
-    out->queue_notify_path = st->notify_path;
     out->tmp_dirfd = queue_layout_open(st->queue_dir, QUEUE_DIR_TMP);
     out->incoming_dirfd = queue_layout_open(st->queue_dir, QUEUE_DIR_INCOMING);
-    if (out->tmp_dirfd < 0 || out->incoming_dirfd < 0) {
+    int private_fd = queue_layout_open(st->queue_dir, QUEUE_DIR_PRIVATE);
+    /* The worker reaches the queue manager's socket through a descriptor
+       opened now: unprivileged, it may not be allowed to walk the path
+       (a queue under a checkout in /root). */
+    static char notify_path[64];
+    snprintf(notify_path, sizeof(notify_path), "/proc/self/fd/%d/qmgr", private_fd);
+    out->queue_notify_path = notify_path;
+    if (out->tmp_dirfd < 0 || out->incoming_dirfd < 0 || private_fd < 0) {
         log_error("cannot open queue directories under %s: %s", st->queue_dir, strerror(errno));
         return false;
     }

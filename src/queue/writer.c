@@ -87,7 +87,8 @@ bool queue_writer_has_space(struct queue_writer *qw, int64_t announced_size)
     int64_t now = clock_mono_us();
     if (!qw->space_known || now - qw->space_checked_us >= SPACE_CACHE_US) {
         struct statvfs sv;
-        if (statvfs(qw->queue_dir, &sv) < 0) {
+        /* By descriptor: the worker may not be allowed to walk the path. */
+        if (fstatvfs(qw->incoming_dirfd, &sv) < 0) {
             log_warning("statvfs %s: %s", qw->queue_dir, strerror(errno));
             return true;            /* cannot tell: let the commit find out */
         }

@@ -205,7 +205,9 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
 
 static bool open_queue(struct smtpd_worker *w, const struct smtpd_worker_setup *setup)
 {
-    char tag = (char)('a' + setup->index % 26);
+    /* Queue IDs carry the worker's tag; 'Z' belongs to the queue manager. */
+    static const char tags[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXY";
+    char tag = tags[setup->index % (sizeof(tags) - 1)];
     struct queue_writer_options opt = {
         .queue_dir = cfg_str(setup->cfg, P_QUEUE_DIRECTORY),
         .tmp_dirfd = setup->tmp_dirfd,
