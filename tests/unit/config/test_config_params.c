@@ -207,7 +207,7 @@ static void embedded_configuration(void **state)
     assert_string_equal(cfg_str(cfg, P_VIRTUAL_MAILBOX_BASE), "/srv/a$b/run/mail");
     assert_string_equal(cfg_str(cfg, P_VIRTUAL_UID_MAPS), "static:1234");
     assert_string_equal(cfg_str(cfg, P_VIRTUAL_GID_MAPS), "static:5678");
-    assert_int_equal(cfg_int(cfg, P_VIRTUAL_MINIMUM_UID), 1);
+    assert_int_equal(cfg_int(cfg, P_VIRTUAL_MINIMUM_UID), 0);
     assert_string_equal(cfg_str(cfg, P_INET_INTERFACES), "127.0.0.1");
     assert_string_equal(cfg_str(cfg, P_MYDESTINATION), "");
     assert_string_equal(cfg_str(cfg, P_MYNETWORKS), "127.0.0.0/8 [::1]/128");
