@@ -48,6 +48,8 @@ enum line_status line_next(struct line_reader *r, const char *p, size_t n,
                            size_t max, struct line_info *out)
 {
     memset(out, 0, sizeof(*out));
+    if (n == 0)
+        return LINE_NEED_MORE;  /* p may be NULL: an empty, released buffer */
     if (r->discarding)
         return line_discard(r, p, n, out);
 
