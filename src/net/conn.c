@@ -1,5 +1,7 @@
-/* Plain connection transport; TLS hooks in through c->tls (see conn.h). */
+/* Connection transport: plain TCP, or TLS through tls.c (see conn.h). */
 #include "net/conn.h"
+
+#include "net/tls_io.h"
 
 #include <errno.h>
 #include <unistd.h>
@@ -12,6 +14,8 @@ void conn_init(struct conn *c, int fd)
 
 ssize_t conn_read(struct conn *c, void *p, size_t n)
 {
+    if (c->tls)
+        return conn_tls_read(c, p, n);
     ssize_t r;
     do {
         r = read(c->fd, p, n);
@@ -21,6 +25,8 @@ ssize_t conn_read(struct conn *c, void *p, size_t n)
 
 ssize_t conn_write(struct conn *c, const void *p, size_t n)
 {
+    if (c->tls)
+        return conn_tls_write(c, p, n);
     ssize_t w;
     do {
         w = write(c->fd, p, n);
@@ -30,16 +36,18 @@ ssize_t conn_write(struct conn *c, const void *p, size_t n)
 
 int conn_last_want(const struct conn *c)
 {
-    return 0;
+    return c->tls ? conn_tls_last_want(c) : 0;
 }
 
 bool conn_is_secure(const struct conn *c)
 {
-    return c->tls != NULL;
+    return conn_tls_established(c);
 }
 
 void conn_close(struct conn *c)
 {
+    if (c->tls)
+        conn_tls_close(c);
     if (c->fd >= 0)
         close(c->fd);
     c->fd = -1;
