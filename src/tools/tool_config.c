@@ -260,11 +260,90 @@ static void check_mail_owner(const struct config *cfg, const struct master_cf *m
                  "mail_owner = %s: the mail system must not run as root", owner);
 }
 
+/* ---- AUTH safety (warnings: a copied Postfix main.cf keeps its meaning) ---- */
+
+static bool auth_enabled(const struct config *cfg)
+{
+    return cfg_bool(cfg, P_SMTPD_SASL_AUTH_ENABLE);
+}
+
+static bool has_word(const char *list, const char *word)
+{
+    char **items = str_list_split(list, STR_LIST_SEPARATORS, NULL);
+    bool found = false;
+    for (size_t i = 0; items[i] && !found; i++)
+        found = str_ieq(items[i], word);
+    free(items);
+    return found;
+}
+
+/* A service on the SMTP port (25): "smtp", "25", "host:smtp", "host:25". */
+static bool on_port_25(const char *service)
+{
+    const char *port = strrchr(service, ':');
+    port = port ? port + 1 : service;
+    return strcmp(port, "smtp") == 0 || strcmp(port, "25") == 0;
+}
+
+static void check_auth_plaintext(const struct config *cfg, const struct master_cf *mcf,
+                                 struct diag *diag)
+{
+    if (!auth_enabled(cfg) || cfg_bool(cfg, P_SMTPD_TLS_AUTH_ONLY) ||
+        cfg_bool(cfg, P_SMTPD_TLS_WRAPPERMODE) ||
+        has_word(cfg_str(cfg, P_SMTPD_SASL_SECURITY_OPTIONS), "noplaintext"))
+        return;
+    diag_add(diag, DIAG_WARNING, where_of(cfg, P_SMTPD_SASL_AUTH_ENABLE),
+             "service %s: AUTH offers plaintext mechanisms (PLAIN, LOGIN) without TLS: "
+             "set smtpd_tls_auth_only = yes, or add noplaintext to smtpd_sasl_security_options",
+             cfg_service_name(cfg));
+}
+
+static void check_auth_port_25(const struct config *cfg, const struct master_cf *mcf,
+                               struct diag *diag)
+{
+    const char *service = cfg_service_name(cfg);
+    if (!auth_enabled(cfg) || service == NULL || !on_port_25(service) ||
+        cfg_is_set(cfg, P_SMTPD_SASL_AUTH_NETWORKS) ||
+        cfg_str(cfg, P_SMTPD_AUTH_RESTRICTIONS)[0] != '\0')
+        return;
+    diag_add(diag, DIAG_WARNING, where_of(cfg, P_SMTPD_SASL_AUTH_ENABLE),
+             "service %s: AUTH on port 25 is open to every client network, where dictionary "
+             "attacks come from: limit it with smtpd_sasl_auth_networks, or offer AUTH only on "
+             "submission (587) and submissions (465)", service);
+}
+
+static void check_auth_failure_cap(const struct config *cfg, const struct master_cf *mcf,
+                                   struct diag *diag)
+{
+    long long limit = cfg_int(cfg, P_SMTPD_SASL_AUTH_FAILURE_LIMIT);
+    if (!auth_enabled(cfg) || limit <= 10)
+        return;
+    diag_add(diag, DIAG_WARNING, where_of(cfg, P_SMTPD_SASL_AUTH_FAILURE_LIMIT),
+             "service %s: smtpd_sasl_auth_failure_limit = %lld gives a dictionary attacker %lld "
+             "guesses per connection", cfg_service_name(cfg), limit, limit);
+}
+
+static void check_exceptions_only_hide(const struct config *cfg, const struct master_cf *mcf,
+                                       struct diag *diag)
+{
+    if (!auth_enabled(cfg) || cfg_str(cfg, P_SMTPD_SASL_EXCEPTIONS_NETWORKS)[0] == '\0' ||
+        cfg_is_set(cfg, P_SMTPD_SASL_AUTH_NETWORKS))
+        return;
+    diag_add(diag, DIAG_INFO, where_of(cfg, P_SMTPD_SASL_EXCEPTIONS_NETWORKS),
+             "service %s: smtpd_sasl_exceptions_networks only hides the AUTH keyword; clients "
+             "that send AUTH anyway can still authenticate. smtpd_sasl_auth_networks refuses them",
+             cfg_service_name(cfg));
+}
+
 static const struct check_row check_table[] = {
     { "smtpd-service-present", CHECK_ONCE, check_smtpd_present },
     { "absolute-directories", CHECK_ONCE, check_absolute_dirs },
     { "mail-owner-not-root", CHECK_ONCE, check_mail_owner },
     { "relay-guard", CHECK_PER_SERVICE, check_relay_guard },
+    { "auth-plaintext-without-tls", CHECK_PER_SERVICE, check_auth_plaintext },
+    { "auth-on-port-25-everywhere", CHECK_PER_SERVICE, check_auth_port_25 },
+    { "auth-failure-cap", CHECK_PER_SERVICE, check_auth_failure_cap },
+    { "auth-exceptions-only-hide", CHECK_PER_SERVICE, check_exceptions_only_hide },
 };
 
 static void run_checks(enum check_scope scope, const struct config *cfg,
