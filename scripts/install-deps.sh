@@ -22,7 +22,7 @@ done
 # Build and run.
 pkgs="gcc libc6-dev make meson ninja-build pkg-config ca-certificates
       libssl-dev openssl libevent-dev libc-ares-dev liblmdb-dev libpcre2-dev
-      libcrypt-dev"
+      libcrypt-dev ssl-cert"
 # Tests: unit tests, sanitizer and fuzzer builds, real clients and peers.
 test_pkgs="clang libclang-rt-14-dev llvm libcmocka-dev python3 python3-pytest
       swaks pflogsumm dovecot-core sasl2-bin libsasl2-modules db-util lmdb-utils
