@@ -272,10 +272,20 @@ void session_process_input(struct smtpd_session *s)
 {
     if (s->parked || s->tarpit_pending)
         return;
-    if (s->state == STATE_DATA)
-        smtpd_data_input(s);
-    if (s->state == STATE_COMMAND)
-        process_commands(s);
+    /* A pipelined client may have sent the message right behind DATA, and
+       the next commands right behind the message: go on while a round
+       consumes input. Every such round consumes at least a byte, so the
+       buffered input bounds the rounds. */
+    for (size_t round = 0; round <= s->in.max; round++) {
+        size_t before = s->in.len;
+        if (s->state == STATE_DATA)
+            smtpd_data_input(s);
+        if (s->state == STATE_COMMAND)
+            process_commands(s);
+        if (s->in.len == 0 || s->in.len == before || s->parked || s->tarpit_pending ||
+            (s->state != STATE_DATA && s->state != STATE_COMMAND))
+            break;
+    }
     /* Idle sessions keep no buffer memory. */
     if (s->in.len == 0)
         buf_release(&s->in);

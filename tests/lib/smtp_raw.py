@@ -34,6 +34,25 @@ class RawSMTP:
             if len(text) < 4 or text[3] != "-":
                 return int(text[:3]), lines
 
+    def replies(self, n, timeout=10):
+        """Reads n complete replies (pipelined answers), in order."""
+        deadline = time.time() + timeout
+        return [self.reply(timeout=max(0.01, deadline - time.time())) for _ in range(n)]
+
+    def pending(self, wait=0.3):
+        """Whatever bytes arrive within `wait` seconds, without blocking longer."""
+        self.sock.settimeout(wait)
+        try:
+            while True:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    break
+                self.buf += chunk
+        except (socket.timeout, ConnectionResetError):
+            pass
+        data, self.buf = self.buf, b""
+        return data
+
     def cmd(self, line):
         self.send(line + "\r\n" if isinstance(line, str) else line + b"\r\n")
         return self.reply()
