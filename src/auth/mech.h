@@ -28,6 +28,7 @@ enum mech_flags {
     MECH_ANONYMOUS = 1 << 2,
     MECH_MUTUAL_AUTH = 1 << 3,      /* the client authenticates the server (SCRAM) */
     MECH_FORWARD_SECRECY = 1 << 4,
+    MECH_ACTIVE = 1 << 5,           /* open to active (non-dictionary) attack: Postfix's "noactive" */
 };
 
 struct mech_info {
@@ -40,8 +41,11 @@ const struct mech_info *mech_info_find(const char *name);
 
 /*
  * smtpd_sasl_security_options / smtpd_sasl_tls_security_options:
- * noanonymous, noplaintext, nodictionary, mutual_auth, forward_secrecy
- * (Postfix's words). Parsed once; mech_policy_allows() filters a mechanism.
+ * noanonymous, noplaintext, nodictionary, noactive, mutual_auth,
+ * forward_secrecy (Postfix's words, any case, separated by commas and/or
+ * white space; empty means no restriction). Parsed once;
+ * mech_policy_allows() filters a mechanism. An unknown word is an error
+ * and *why (static storage per thread) names it.
  */
 struct mech_policy {
     unsigned forbidden;             /* flags a mechanism must not have */
@@ -67,7 +71,9 @@ enum mech_status { MECH_CONTINUE, MECH_SUCCESS, MECH_FAILURE, MECH_TEMPFAIL };
 struct mech_result {
     enum mech_status status;
     struct buf challenge;           /* CONTINUE: raw bytes to send (the caller base64-encodes) */
-    char username[MECH_NAME_MAX];   /* SUCCESS: the authenticated login name */
+    char username[MECH_NAME_MAX];   /* SUCCESS: the authenticated login name;
+                                       FAILURE: the name that was tried, when the
+                                       client got that far (for the log), else "" */
     char reason[MECH_REASON_MAX];   /* FAILURE/TEMPFAIL: for the log only; the
                                        client always sees the same failure */
 };
@@ -93,7 +99,31 @@ struct mech_ops {
 
 /* Implemented mechanisms by name (case-insensitive); NULL if not implemented. */
 const struct mech_ops *mech_find(const char *name);
-/* Names of all implemented mechanisms, in preference order. */
+/* Names of all implemented mechanisms, in preference order (NULL-terminated). */
 extern const char *const mech_implemented[];
+
+/*
+ * Internals shared by the mechanism files (mech_*.c); not for callers.
+ */
+extern const struct mech_ops mech_plain_ops;
+extern const struct mech_ops mech_login_ops;
+extern const struct mech_ops mech_cram_md5_ops;
+extern const struct mech_ops mech_scram_sha1_ops;
+extern const struct mech_ops mech_scram_sha256_ops;
+
+/* Longest password a mechanism accepts (RFC 4616 allows 255 octets; LOGIN more). */
+#define MECH_PASSWORD_MAX 1024
+
+/* True when s[0..n) is well-formed UTF-8 (RFC 3629) without NUL. */
+bool mech_utf8_valid(const uint8_t *s, size_t n);
+/* Ends the exchange: status FAILURE or TEMPFAIL with a log reason. */
+void mech_fail(struct mech_result *r, enum mech_status status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Ends the exchange from a credential store answer other than CRED_OK. */
+void mech_fail_cred(struct mech_result *r, enum cred_status st, const char *user);
+/* Ends the exchange successfully as user. */
+void mech_succeed(struct mech_result *r, const char *user);
+/* Asks for more: challenge bytes (possibly none). */
+void mech_continue(struct mech_result *r, const void *challenge, size_t len);
 
 #endif
