@@ -11,7 +11,7 @@ import subprocess
 import tempfile
 import time
 
-from .ports import free_port
+from .ports import free_port_tcp_and_udp
 
 
 def _ptr_zone_name(prefix):
@@ -25,7 +25,7 @@ class DnsServer:
     def __init__(self, records):
         self.dir = tempfile.mkdtemp(prefix="gatepost-dns-", dir=os.environ.get("GATEPOST_TEST_TMP", "/tmp"))
         os.chmod(self.dir, 0o755)
-        self.port = free_port(udp=True)
+        self.port = free_port_tcp_and_udp()
         self.records = records
         self.proc = None
 
@@ -43,7 +43,21 @@ class DnsServer:
             f.write("\n".join(lines) + "\n")
         return path
 
-    def start(self):
+    def start(self, attempts=5):
+        """Starts nsd; a port taken between choosing and binding it means another try."""
+        for attempt in range(attempts):
+            try:
+                return self._start_once()
+            except RuntimeError:
+                if self.proc and self.proc.poll() is None:
+                    self.proc.kill()
+                    self.proc.wait()
+                if attempt + 1 == attempts:
+                    raise
+                self.port = free_port_tcp_and_udp()
+        return self
+
+    def _start_once(self):
         conf = [
             "server:",
             "  ip-address: 127.0.0.1@%d" % self.port,
@@ -73,11 +87,19 @@ class DnsServer:
         deadline = time.time() + 10
         while time.time() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError("nsd exited: %s" % self.proc.stderr.read().decode())
+                raise RuntimeError("nsd exited: %s%s" % (self.proc.stderr.read().decode(),
+                                                         self._log_tail()))
             if self._answers():
                 return self
             time.sleep(0.05)
         raise RuntimeError("nsd did not start")
+
+    def _log_tail(self):
+        try:
+            with open(os.path.join(self.dir, "nsd.log"), errors="replace") as f:
+                return f.read()[-1000:]
+        except OSError:
+            return ""
 
     def _answers(self):
         """A minimal SOA query for the first zone; any reply means nsd is up."""

@@ -107,7 +107,7 @@ class Instance:
             if self.proc.poll() is not None:
                 raise RuntimeError("gatepost exited with %s:\n%s" % (self.proc.returncode, self.stderr_text()))
             try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+                with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
                     s.recv(512)
                 return
             except OSError:
