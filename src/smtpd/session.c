@@ -164,8 +164,7 @@ static void send_greeting(struct smtpd_session *s)
         log_msg(&s->svc->ident, LOG_LEVEL_INFO,
                 "improper command pipelining after CONNECT from %s: %.100s",
                 s->namaddr, buf_cstr(&s->in));
-        smtpd_reply(s, 554, "5.5.1", "%s Error: SMTP protocol synchronization",
-                    s->svc->myhostname);
+        smtpd_reply(s, 554, "5.5.0", "Error: SMTP protocol synchronization");
         session_close_after_reply(s);
         session_flush(s);
         return;
@@ -396,8 +395,7 @@ static void on_timeout(evutil_socket_t fd, short what, void *arg)
         arm_idle_timer(s);      /* our own delays are not the client's fault */
         return;
     }
-    log_msg(&s->svc->ident, LOG_LEVEL_INFO, "timeout after %s from %s",
-            s->last_verb, s->namaddr);
+    smtpd_log_lost(s, "timeout");
     smtpd_reply(s, 421, "4.4.2", "%s Error: timeout exceeded", s->svc->myhostname);
     session_close_after_reply(s);
     session_flush(s);
