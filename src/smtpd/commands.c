@@ -509,7 +509,9 @@ void smtpd_dispatch(struct smtpd_session *s, const char *line, size_t len)
     }
     s->count_total[def->counter]++;
     s->last_verb = def->verb;
-    if ((def->flags & CMD_JUNK) && ++s->junk_count > s->svc->junk_command_limit)
-        s->error_count++;
     def->handler(s, c.arg, c.arg_len);
+    /* Postfix counts a junk command after its reply, and an error for
+       each one once more than smtpd_junk_command_limit came before it. */
+    if ((def->flags & CMD_JUNK) && s->junk_count++ > s->svc->junk_command_limit)
+        s->error_count++;
 }

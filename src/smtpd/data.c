@@ -102,6 +102,10 @@ static void commit_done(void *arg, enum queue_commit_result r)
     t->qtxn = NULL;             /* the writer frees it after we return */
     if (session_unpark(s)) {
         if (r == QUEUE_COMMITTED) {
+            /* As Postfix does, a client that got mail through is forgiven
+               its earlier errors and junk commands. */
+            s->error_count = 0;
+            s->junk_count = 0;
             smtpd_data_accepted(s);
             smtpd_reply(s, 250, "2.0.0", "Ok: queued as %s", t->queue_id);
         } else if (r == QUEUE_NO_SPACE) {

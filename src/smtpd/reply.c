@@ -8,8 +8,8 @@
  * smtpd_soft_error_limit and smtpd_hard_error_limit as in Postfix.
  *
  * The tarpit (Postfix's smtpd_error_sleep_time): once a client has made
- * smtpd_soft_error_limit errors, every reply is held for the sleep time
- * before it is sent. The hold is a timer; the worker keeps serving other
+ * smtpd_soft_error_limit errors, every later reply is held for the sleep
+ * time before it is sent. The hold is a timer; the worker keeps serving other
  * sessions.
  */
 #include "smtpd/session.h"
@@ -36,13 +36,15 @@ void smtpd_reply(struct smtpd_session *s, int code, const char *enhanced,
     for (char *p = text; *p; p++)
         if (*p == '\r' || *p == '\n')
             *p = ' ';
+    /* As in Postfix, the delay depends on the errors made before this
+       reply; the error this reply reports counts from the next one on. */
+    hold_if_tarpit(s);
     if (code >= 400 && code != 421)
         s->error_count++;
     if (enhanced && enhanced[0])
         buf_printf(&s->out, "%d %s %s\r\n", code, enhanced, text);
     else
         buf_printf(&s->out, "%d %s\r\n", code, text);
-    hold_if_tarpit(s);
 }
 
 void smtpd_reply_lines(struct smtpd_session *s, int code, const char *const *lines, size_t n)
@@ -59,5 +61,6 @@ void smtpd_count_error(struct smtpd_session *s)
 
 bool smtpd_tarpit_due(const struct smtpd_session *s)
 {
-    return s->svc->error_sleep_ms > 0 && s->error_count >= s->svc->soft_error_limit;
+    return s->svc->error_sleep_ms > 0 && s->error_count >= s->svc->soft_error_limit &&
+           !s->shutting_down;
 }
