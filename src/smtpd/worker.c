@@ -165,6 +165,13 @@ static void tell_idle_sessions(struct smtpd_worker *w, bool everyone)
     for (; s; s = next) {
         next = s->next;
         s->shutting_down = true;
+        if (s->tarpit_pending && !s->parked) {
+            /* A stopping server does not sit out smtpd_error_sleep_time:
+               the held replies go out now (a session already gone is
+               freed), then the session is told like any other. */
+            event_active(s->park_timer_ev, EV_TIMEOUT, 0);
+            continue;
+        }
         bool idle = s->state == STATE_COMMAND && !s->parked && !s->tarpit_pending &&
                     (s->txn == NULL || s->txn->qtxn == NULL || everyone);
         if (s->state == STATE_LOOKUP || (s->state == STATE_DATA && everyone))
