@@ -146,7 +146,7 @@ static const char *parse_first_bare(struct mech_exchange *x, const char *m, size
     char key;
     const char *val;
     size_t vlen;
-    if (!attr_next(&a, &key, &val, &vlen))
+    if (len == 0 || m[len - 1] == ',' || !attr_next(&a, &key, &val, &vlen))
         return "malformed client-first message";
     if (key == 'm')
         return "mandatory extension (m=) not supported";
