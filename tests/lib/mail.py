@@ -61,13 +61,14 @@ def header_block(data):
 def header_values(data, name):
     """Every value of header `name` (unfolded) in a delivered message."""
     values = []
-    current = None
+    matching = False
     for line in header_block(data).split("\n"):
-        if line[:1] in (" ", "\t") and current is not None:
-            values[-1] += " " + line.strip()
+        if line[:1] in (" ", "\t"):
+            if matching:
+                values[-1] += " " + line.strip()
             continue
         key, _, value = line.partition(":")
-        current = key
-        if key.lower() == name.lower():
+        matching = key.lower() == name.lower()
+        if matching:
             values.append(value.strip())
     return values
