@@ -2,9 +2,10 @@
  * Password hashing for PLAIN and LOGIN: yescrypt through libxcrypt
  * (crypt_gensalt_rn with "$y$", crypt_r), salted with 128 random bits.
  *
- * Cost: PASSWORD_COST_DEFAULT is libxcrypt's yescrypt cost 4 (N = 2^13,
- * r = 32: 32 MiB of memory, about 30 ms per hash on a current x86-64
- * server core; cost 5 doubles both). The auth process computes at most one
+ * Cost: PASSWORD_COST_DEFAULT is libxcrypt's yescrypt cost 4, setting
+ * "$y$j8T$" (N = 2^11, r = 32: 8 MiB of memory and about 30 ms per hash on
+ * one core of a current x86-64 server; cost 3 is about 18 ms and 4 MiB,
+ * cost 5 about 100 ms and 16 MiB). The auth process computes at most one
  * hash per pool thread at a time, so memory stays bounded by the pool size.
  *
  * Verification recomputes the hash with the stored setting and compares

@@ -7,6 +7,7 @@
 static const struct cli_command commands[] = {
     { "serve", "run the mail server in the foreground", tool_serve },
     { "config", "show and check the configuration (like postconf)", tool_config },
+    { "user", "manage SMTP AUTH users (like saslpasswd2)", tool_user },
 };
 
 static void usage(FILE *out, const char *program)

@@ -30,5 +30,6 @@ int cli_take_common_options(struct cli_context *ctx, int *argc, char **argv,
 /* Subcommand entry points. */
 int tool_serve(const struct cli_context *ctx, int argc, char **argv);
 int tool_config(const struct cli_context *ctx, int argc, char **argv);
+int tool_user(const struct cli_context *ctx, int argc, char **argv);
 
 #endif
