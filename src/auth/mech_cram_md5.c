@@ -125,7 +125,7 @@ static void cram_check(struct mech_exchange *x, const uint8_t *data, size_t len,
     bool match = CRYPTO_memcmp(want, digest, sizeof(want)) == 0;
     OPENSSL_cleanse(&secret, sizeof(secret));
     OPENSSL_cleanse(want, sizeof(want));
-    if (cs != CRED_OK)
+    if (cs != CRED_OK && !(cs == CRED_NOT_ALLOWED && !match))
         mech_fail_cred(out, cs, canonical);
     else if (!match)
         mech_fail_cred(out, CRED_BAD_PASSWORD, canonical);

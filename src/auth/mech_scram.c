@@ -312,7 +312,8 @@ static void scram_verify(struct mech_exchange *x, const char *m, const struct cl
     if (x->cred != CRED_OK || !match || !authzid_ok(x)) {
         struct mech_result tmp;
         mech_result_init(&tmp);
-        if (x->cred != CRED_OK)
+        /* A refused user with a wrong proof is logged as a wrong password, as PLAIN does. */
+        if (x->cred != CRED_OK && !(x->cred == CRED_NOT_ALLOWED && !match))
             mech_fail_cred(&tmp, x->cred, x->canonical);
         else if (!match)
             mech_fail_cred(&tmp, CRED_BAD_PASSWORD, x->canonical);

@@ -204,6 +204,8 @@ static void wrong_password_and_unknown_user_look_alike(void **state)
     end(c);
     expect_error(c, client(c, "SCRAM-SHA-1", "n,,", "blocked", "pencil", "n,,", NULL),
                  "e=invalid-proof", "may not authenticate");
+    expect_error(c, client(c, "SCRAM-SHA-1", "n,,", "blocked", "pencil!", "n,,", NULL),
+                 "e=invalid-proof", "wrong password");
     expect_error(c, client(c, "SCRAM-SHA-1", "n,a=other,", "user", "pencil", "n,a=other,", NULL),
                  "e=invalid-proof", "proxy authorization");
 }

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -249,6 +250,8 @@ static void mechanisms_over_the_store(void **state)
     assert_string_equal(res.reason, "unknown user");
     assert_int_equal(run_cram("dave@example.org", "dave pw", &res), MECH_FAILURE);
     assert_non_null(strstr(res.reason, "may not authenticate"));
+    assert_int_equal(run_cram("dave@example.org", "dave pw?", &res), MECH_FAILURE);
+    assert_string_equal(res.reason, "wrong password");
     mech_result_free(&res);
 }
 
@@ -289,6 +292,34 @@ static void scram_over_the_store(void **state)
     mech_result_free(&res);
 }
 
+/* Many threads at once: every answer stays right. */
+static void *hammer(void *arg)
+{
+    long bad = 0;
+    char out[CRED_USER_MAX];
+    for (int i = 0; i < 20; i++) {
+        struct mech_request req = request("example.org", "192.0.2.1");
+        struct scram_secret sec;
+        bad += verify("example.org", "192.0.2.1", "alice", "alice pw", out) != CRED_OK;
+        bad += verify("", "192.0.2.1", "ghost@example.org", "x", out) != CRED_NO_USER;
+        bad += store->scram_secret(store->ctx, &req, "carol", SCRAM_SHA1, &sec, out) != CRED_OK;
+        bad += strcmp(out, "carol@example.org") != 0;
+    }
+    return (void *)bad;
+}
+
+static void concurrent_use(void **state)
+{
+    pthread_t t[6];
+    for (int i = 0; i < 6; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, hammer, NULL), 0);
+    for (int i = 0; i < 6; i++) {
+        void *bad;
+        assert_int_equal(pthread_join(t[i], &bad), 0);
+        assert_null(bad);
+    }
+}
+
 static void refuses_unsafe_file(void **state)
 {
     char err[USERDB_ERR_MAX];
@@ -308,6 +339,7 @@ int main(void)
         cmocka_unit_test(scram_secrets),
         cmocka_unit_test(mechanisms_over_the_store),
         cmocka_unit_test(scram_over_the_store),
+        cmocka_unit_test(concurrent_use),
         cmocka_unit_test(refuses_unsafe_file),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
