@@ -273,6 +273,12 @@ int master_run(const char *config_dir)
         return 1;
     log_info("daemon started -- version %s, configuration %s", GATEPOST_VERSION,
              st.config_label);
+    /* No writer runs yet: whatever is in tmp/ was cut short by a crash. */
+    long removed = queue_layout_clean_tmp(st.queue_dir);
+    if (removed < 0)
+        log_warning("cannot clean %s/%s: %s", st.queue_dir, QUEUE_DIR_TMP, strerror(errno));
+    else if (removed > 0)
+        log_info("removed %ld unfinished queue files left by an earlier run", removed);
     start_generation();
     return supervise();
 }

@@ -3,12 +3,16 @@
 
 #include "base/fileio.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+/* Entries looked at by one tmp/ clean-up (far more than writers ever leave). */
+#define CLEAN_TMP_MAX_ENTRIES 10000000L
 
 static const char *const subdirs[] = {
     QUEUE_DIR_TMP, QUEUE_DIR_INCOMING, QUEUE_DIR_ACTIVE, QUEUE_DIR_DEFERRED,
@@ -43,4 +47,28 @@ int queue_layout_open(const char *queue_dir, const char *sub)
         return -1;
     }
     return open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+long queue_layout_clean_tmp(const char *queue_dir)
+{
+    int dfd = queue_layout_open(queue_dir, QUEUE_DIR_TMP);
+    if (dfd < 0)
+        return -1;
+    DIR *d = fdopendir(dfd);
+    if (d == NULL) {
+        int saved = errno;
+        close(dfd);
+        errno = saved;
+        return -1;
+    }
+    long removed = 0;
+    struct dirent *e;
+    for (long seen = 0; seen < CLEAN_TMP_MAX_ENTRIES && (e = readdir(d)) != NULL; seen++) {
+        if (e->d_name[0] == '.')
+            continue;
+        if (unlinkat(dfd, e->d_name, 0) == 0)
+            removed++;
+    }
+    closedir(d);
+    return removed;
 }

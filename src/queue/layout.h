@@ -3,7 +3,8 @@
  * the admin tools:
  *
  *   tmp/        files being written; never read. Leftovers of interrupted
- *               transactions are removed by the queue manager.
+ *               transactions are removed by the supervisor when it starts
+ *               and, once stale, by the queue manager.
  *   incoming/   committed (file and directory synced), not yet taken by
  *               the queue manager.
  *   active/     taken by the queue manager: loaded in memory and being
@@ -41,5 +42,12 @@
 bool queue_layout_create(const char *queue_dir, struct buf *why);
 /* Opens queue_dir/sub as a directory (O_RDONLY|O_DIRECTORY|O_CLOEXEC); -1 + errno. */
 int queue_layout_open(const char *queue_dir, const char *sub);
+/*
+ * Removes every file in queue_dir/tmp/. Only for a moment when no writer
+ * can exist (the supervisor's start, before any child runs): files there
+ * are then the leftovers of transactions a crash interrupted, none of
+ * which was acknowledged. Returns the number removed, or -1 + errno.
+ */
+long queue_layout_clean_tmp(const char *queue_dir);
 
 #endif
