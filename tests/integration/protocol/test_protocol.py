@@ -211,3 +211,19 @@ def test_send_helper_multiple_recipients_one_transaction(gatepost):
     assert send(gp.port, ["alice@test.example", "bob@test.example"], message("two")) == {}
     assert len(gp.maildir_messages("alice")) == 1
     assert len(gp.maildir_messages("bob")) == 1
+
+
+def test_strict_rfc821_envelopes(gatepost):
+    lenient = gatepost()
+    c = RawSMTP(lenient.port)
+    c.reply()
+    assert c.cmd("MAIL FROM:a@remote.example") == (250, ["250 2.1.0 Ok"])
+    assert c.cmd("RCPT TO:alice@test.example") == (250, ["250 2.1.5 Ok"])
+    c.close()
+    strict = gatepost(main={"strict_rfc821_envelopes": "yes"})
+    c = RawSMTP(strict.port)
+    c.reply()
+    assert c.cmd("MAIL FROM:a@remote.example") == (501, ["501 5.1.7 Bad sender address syntax"])
+    assert c.cmd("MAIL FROM:<a@remote.example>") == (250, ["250 2.1.0 Ok"])
+    assert c.cmd("RCPT TO:alice@test.example") == (501, ["501 5.1.3 Bad recipient address syntax"])
+    assert c.cmd("RCPT TO:<alice@test.example>") == (250, ["250 2.1.5 Ok"])
