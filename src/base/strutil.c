@@ -84,6 +84,13 @@ void str_lower(char *s)
             *s = (char)(*s - 'A' + 'a');
 }
 
+void str_upper(char *s)
+{
+    for (; *s; s++)
+        if (*s >= 'a' && *s <= 'z')
+            *s = (char)(*s - 'a' + 'A');
+}
+
 bool str_ieq(const char *a, const char *b)
 {
     return strcasecmp(a, b) == 0;

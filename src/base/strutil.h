@@ -29,6 +29,7 @@ char *str_unbrace(char *s);
 
 char *str_trim(char *s);
 void str_lower(char *s);
+void str_upper(char *s);
 bool str_ieq(const char *a, const char *b);
 bool str_has_prefix(const char *s, const char *prefix);
 bool str_ihas_suffix(const char *s, const char *suffix);

@@ -23,6 +23,7 @@
 
 enum command_flags {
     CMD_JUNK = 1 << 0,      /* counts toward smtpd_junk_command_limit */
+    CMD_PRE_TLS = 1 << 1,   /* allowed before STARTTLS when TLS is required */
 };
 
 struct command_def {
@@ -44,26 +45,29 @@ static void cmd_help(struct smtpd_session *s, const char *arg, size_t len);
 static void cmd_quit(struct smtpd_session *s, const char *arg, size_t len);
 
 static const struct command_def command_table[] = {
-    { "HELO", CNT_HELO, 0, cmd_helo },
-    { "EHLO", CNT_EHLO, 0, cmd_ehlo },
+    { "HELO", CNT_HELO, CMD_PRE_TLS, cmd_helo },
+    { "EHLO", CNT_EHLO, CMD_PRE_TLS, cmd_ehlo },
+    { "STARTTLS", CNT_STARTTLS, CMD_PRE_TLS, smtpd_cmd_starttls },
+    { "AUTH", CNT_AUTH, 0, smtpd_cmd_auth },
     { "MAIL", CNT_MAIL, 0, cmd_mail },
     { "RCPT", CNT_RCPT, 0, cmd_rcpt },
     { "DATA", CNT_DATA, 0, cmd_data },
-    { "RSET", CNT_RSET, CMD_JUNK, cmd_rset },
-    { "NOOP", CNT_NOOP, CMD_JUNK, cmd_noop },
+    { "RSET", CNT_RSET, CMD_JUNK | CMD_PRE_TLS, cmd_rset },
+    { "NOOP", CNT_NOOP, CMD_JUNK | CMD_PRE_TLS, cmd_noop },
     { "VRFY", CNT_VRFY, CMD_JUNK, cmd_vrfy },
-    { "HELP", CNT_HELP, CMD_JUNK, cmd_help },
-    { "QUIT", CNT_QUIT, 0, cmd_quit },
+    { "HELP", CNT_HELP, CMD_JUNK | CMD_PRE_TLS, cmd_help },
+    { "QUIT", CNT_QUIT, CMD_PRE_TLS, cmd_quit },
 };
 
 /* Postfix's smtpd_forbidden_commands default: HTTP and proxy probes. */
 static const char *const forbidden_verbs[] = { "CONNECT", "GET", "POST" };
 
-static void command_ok(struct smtpd_session *s, enum smtpd_counter c)
+void smtpd_command_ok(struct smtpd_session *s, enum smtpd_counter c)
 {
     s->count_ok[c]++;
 }
 
+/* The protocol in reject log lines (Postfix's proto=): SMTP or ESMTP only. */
 const char *smtpd_protocol_name(const struct smtpd_session *s)
 {
     return s->esmtp ? "ESMTP" : "SMTP";
@@ -128,9 +132,8 @@ static void policy_answer(void *arg, const struct policy_decision *d)
     session_process_input(s);
 }
 
-/* Runs the checks for stage; proceed gets the decision now or later. */
-static void check_then(struct smtpd_session *s, enum policy_stage stage,
-                       const char *recipient, proceed_fn proceed)
+void smtpd_check_then(struct smtpd_session *s, enum policy_stage stage,
+                      const char *recipient, proceed_fn proceed)
 {
     struct policy_decision d;
     session_fill_facts(s);
@@ -171,7 +174,7 @@ static bool keyword_discarded(const struct smtpd_session *s, const char *keyword
 static size_t ehlo_keywords(struct smtpd_session *s, const char **lines, size_t n,
                             size_t max, char *size_line, size_t size_len)
 {
-    static const char *const plain[] = { "PIPELINING", "SIZE", "VRFY",
+    static const char *const plain[] = { "PIPELINING", "SIZE", "VRFY", "STARTTLS", "AUTH",
                                          "ENHANCEDSTATUSCODES", "8BITMIME", "SMTPUTF8" };
     for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]) && n < max; i++) {
         const char *k = plain[i];
@@ -181,6 +184,12 @@ static size_t ehlo_keywords(struct smtpd_session *s, const char **lines, size_t 
             continue;
         if (strcmp(k, "SMTPUTF8") == 0 && !s->svc->smtputf8_enable)
             continue;
+        if (strcmp(k, "STARTTLS") == 0 && (s->svc->tls == NULL || conn_is_secure(&s->conn)))
+            continue;
+        if (strcmp(k, "AUTH") == 0) {
+            n = smtpd_auth_ehlo_lines(s, lines, n, max);
+            continue;
+        }
         if (strcmp(k, "SIZE") == 0 && s->svc->message_size_limit > 0) {
             snprintf(size_line, size_len, "SIZE %lld", (long long)s->svc->message_size_limit);
             k = size_line;
@@ -200,6 +209,12 @@ static void send_ehlo_reply(struct smtpd_session *s)
     smtpd_reply_lines(s, 250, lines, n);
 }
 
+static void ehlo_after_auth_decision(struct smtpd_session *s, const struct policy_decision *d)
+{
+    (void)d;
+    send_ehlo_reply(s);
+}
+
 static void helo_proceed(struct smtpd_session *s, const struct policy_decision *d)
 {
     enum smtpd_counter c = s->esmtp ? CNT_EHLO : CNT_HELO;
@@ -207,9 +222,9 @@ static void helo_proceed(struct smtpd_session *s, const struct policy_decision *
         reply_decision(s, s->esmtp ? "EHLO" : "HELO", d, NULL);
         return;
     }
-    command_ok(s, c);
+    smtpd_command_ok(s, c);
     if (s->esmtp)
-        send_ehlo_reply(s);
+        smtpd_auth_decide(s, ehlo_after_auth_decision);    /* whether to offer AUTH */
     else
         smtpd_reply(s, 250, NULL, "%s", s->svc->myhostname);
 }
@@ -225,7 +240,7 @@ static void helo_common(struct smtpd_session *s, const char *arg, size_t len, bo
     free(s->helo);
     s->helo = xstrndup(arg, len);
     s->esmtp = esmtp;
-    check_then(s, STAGE_HELO, NULL, helo_proceed);
+    smtpd_check_then(s, STAGE_HELO, NULL, helo_proceed);
 }
 
 static void cmd_helo(struct smtpd_session *s, const char *arg, size_t len)
@@ -275,7 +290,7 @@ static void mail_proceed(struct smtpd_session *s, const struct policy_decision *
         smtpd_txn_free(s);
         return;
     }
-    command_ok(s, CNT_MAIL);
+    smtpd_command_ok(s, CNT_MAIL);
     smtpd_reply(s, 250, "2.1.0", "Ok");
 }
 
@@ -310,7 +325,7 @@ static void cmd_mail(struct smtpd_session *s, const char *arg, size_t len)
     t->start_us = clock_wall_us();
     buf_init(&t->chunk, 0);
     s->txn = t;
-    check_then(s, STAGE_MAIL, NULL, mail_proceed);
+    smtpd_check_then(s, STAGE_MAIL, NULL, mail_proceed);
 }
 
 /* ---- RCPT ---- */
@@ -336,7 +351,7 @@ static void rcpt_proceed(struct smtpd_session *s, const struct policy_decision *
     }
     txn_add_rcpt(t, r);
     smtp_rcpt_args_free(r);
-    command_ok(s, CNT_RCPT);
+    smtpd_command_ok(s, CNT_RCPT);
     smtpd_reply(s, 250, "2.1.5", "Ok");
 }
 
@@ -363,7 +378,7 @@ static void cmd_rcpt(struct smtpd_session *s, const char *arg, size_t len)
         smtpd_reply(s, 452, "4.5.3", "Error: too many recipients");
         return;
     }
-    check_then(s, STAGE_RCPT, s->pending_rcpt.addr.text, rcpt_proceed);
+    smtpd_check_then(s, STAGE_RCPT, s->pending_rcpt.addr.text, rcpt_proceed);
 }
 
 /* ---- DATA ---- */
@@ -392,13 +407,13 @@ static void cmd_data(struct smtpd_session *s, const char *arg, size_t len)
             smtpd_reply(s, 503, "5.5.1", "Error: need RCPT command");
         return;
     }
-    check_then(s, STAGE_DATA, NULL, data_proceed);
+    smtpd_check_then(s, STAGE_DATA, NULL, data_proceed);
 }
 
 /* Called by data.c when the message was queued. */
 void smtpd_data_accepted(struct smtpd_session *s)
 {
-    command_ok(s, CNT_DATA);
+    smtpd_command_ok(s, CNT_DATA);
 }
 
 /* ---- the small ones ---- */
@@ -410,25 +425,25 @@ static void cmd_rset(struct smtpd_session *s, const char *arg, size_t len)
         return;
     }
     smtpd_txn_free(s);
-    command_ok(s, CNT_RSET);
+    smtpd_command_ok(s, CNT_RSET);
     smtpd_reply(s, 250, "2.0.0", "Ok");
 }
 
 static void cmd_noop(struct smtpd_session *s, const char *arg, size_t len)
 {
-    command_ok(s, CNT_NOOP);
+    smtpd_command_ok(s, CNT_NOOP);
     smtpd_reply(s, 250, "2.0.0", "Ok");
 }
 
 static void cmd_help(struct smtpd_session *s, const char *arg, size_t len)
 {
-    command_ok(s, CNT_HELP);
+    smtpd_command_ok(s, CNT_HELP);
     smtpd_reply(s, 214, "2.0.0", "Commands: HELO EHLO MAIL RCPT DATA RSET NOOP VRFY HELP QUIT");
 }
 
 static void cmd_quit(struct smtpd_session *s, const char *arg, size_t len)
 {
-    command_ok(s, CNT_QUIT);
+    smtpd_command_ok(s, CNT_QUIT);
     smtpd_reply(s, 221, "2.0.0", "Bye");
     session_close_after_reply(s);
 }
@@ -451,7 +466,7 @@ static void cmd_vrfy(struct smtpd_session *s, const char *arg, size_t len)
     }
     switch (route_recipient_known(s->svc->policy, a.text)) {
     case MAP_FOUND:
-        command_ok(s, CNT_VRFY);
+        smtpd_command_ok(s, CNT_VRFY);
         smtpd_reply(s, 252, "2.0.0", "%s", a.text);
         break;
     case MAP_NOTFOUND:
@@ -487,6 +502,10 @@ static const struct command_def *find_command(const struct smtp_command *c)
 void smtpd_dispatch(struct smtpd_session *s, const char *line, size_t len)
 {
     struct smtp_command c;
+    if (smtpd_auth_waiting(s)) {
+        smtpd_auth_response(s, line, len);
+        return;
+    }
     if (!smtp_command_split(line, len, &c)) {
         s->count_total[CNT_UNKNOWN]++;
         s->last_verb = "UNKNOWN";
@@ -509,6 +528,8 @@ void smtpd_dispatch(struct smtpd_session *s, const char *line, size_t len)
     }
     s->count_total[def->counter]++;
     s->last_verb = def->verb;
+    if (!(def->flags & CMD_PRE_TLS) && smtpd_tls_required(s))
+        return;
     def->handler(s, c.arg, c.arg_len);
     /* Postfix counts a junk command after its reply, and an error for
        each one once more than smtpd_junk_command_limit came before it. */

@@ -23,7 +23,7 @@ static const char *with_keyword(const struct smtpd_session *s, char *out, size_t
 {
     bool utf8 = s->txn && s->txn->mail.smtputf8;
     bool tls = conn_is_secure(&s->conn);
-    bool auth = false;
+    bool auth = smtpd_auth_username(s) != NULL;
     snprintf(out, size, "%s%s%s%s", utf8 ? "UTF8SMTP" : (s->esmtp ? "ESMTP" : "SMTP"),
              tls ? "S" : "", auth ? "A" : "", "");
     return out;
@@ -38,6 +38,15 @@ void smtpd_received_header(const struct smtpd_session *s, struct buf *out)
     else
         snprintf(addr, sizeof(addr), "%s", s->addr_text);
     buf_printf(out, "Received: from %s (%s [%s])\n", s->helo ? s->helo : s->name, s->name, addr);
+    if (s->svc->tls_received_header && conn_is_secure(&s->conn)) {
+        struct tls_info info;
+        char text[512];
+        conn_tls_info(&s->conn, &info);
+        tls_info_format(&info, text, sizeof(text));
+        buf_printf(out, "\t(using %s)\n\t(No client certificate requested)\n", text);
+    }
+    if (s->svc->auth && s->svc->auth->authenticated_header && smtpd_auth_username(s))
+        buf_printf(out, "\t(Authenticated sender: %s)\n", smtpd_auth_username(s));
     buf_printf(out, "\tby %s (%s) with %s id %s", s->svc->myhostname, s->svc->mail_name,
                with_keyword(s, with, sizeof(with)), s->txn->queue_id);
     if (s->txn->nrcpt == 1)

@@ -55,6 +55,7 @@ struct smtpd_service *smtpd_service_new(const char *name, const struct config *c
 {
     struct smtpd_service *svc = xcalloc(1, sizeof(*svc));
     bool ok = true;
+    size_t errors_before = diag->errors;
     svc->name = xstrdup(name);
     svc->cfg = cfg;
     svc->syslog_name = xstrdup(cfg_str(cfg, P_SYSLOG_NAME));
@@ -89,6 +90,16 @@ struct smtpd_service *smtpd_service_new(const char *name, const struct config *c
     svc->policy = policy_env_new(cfg, diag);
     if (svc->policy == NULL)
         ok = false;
+    svc->tls = tls_server_new(cfg, &svc->tls_level, diag);
+    if (svc->tls == NULL && diag->errors > errors_before)
+        ok = false;
+    svc->tls_wrapper = cfg_bool(cfg, P_SMTPD_TLS_WRAPPERMODE) && svc->tls != NULL;
+    svc->tls_auth_only = cfg_bool(cfg, P_SMTPD_TLS_AUTH_ONLY);
+    svc->tls_received_header = cfg_bool(cfg, P_SMTPD_TLS_RECEIVED_HEADER);
+    svc->tls_loglevel = (int)cfg_int(cfg, P_SMTPD_TLS_LOGLEVEL);
+    svc->starttls_timeout_ms = cfg_time_ms(cfg, P_SMTPD_STARTTLS_TIMEOUT);
+    if (!smtpd_auth_service_init(svc, cfg, diag))
+        ok = false;
     if (!ok) {
         smtpd_service_free(svc);
         return NULL;
@@ -109,6 +120,8 @@ void smtpd_service_free(struct smtpd_service *svc)
     netlist_free(svc->event_limit_exceptions);
     free(svc->discard_ehlo_keywords);
     policy_env_free(svc->policy);
+    tls_server_free(svc->tls);
+    smtpd_auth_service_free(svc);
     free(svc);
 }
 

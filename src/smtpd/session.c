@@ -40,10 +40,15 @@ static void send_greeting(struct smtpd_session *s);
 
 static uint64_t next_session_id = 1;
 
+void session_arm_timer(struct smtpd_session *s, int64_t ms)
+{
+    struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+    event_add(s->timer_ev, &tv);
+}
+
 static void arm_idle_timer(struct smtpd_session *s)
 {
-    struct timeval tv = { s->svc->timeout_ms / 1000, (s->svc->timeout_ms % 1000) * 1000 };
-    event_add(s->timer_ev, &tv);
+    session_arm_timer(s, s->svc->timeout_ms);
 }
 
 void session_fill_facts(struct smtpd_session *s)
@@ -58,6 +63,8 @@ void session_fill_facts(struct smtpd_session *s)
     f->helo = s->helo;
     f->protocol = smtpd_protocol_name(s);
     f->tls = conn_is_secure(&s->conn);
+    f->sasl_method = smtpd_auth_method(s);
+    f->sasl_username = smtpd_auth_username(s);
     f->size = -1;
     if (s->txn) {
         f->sender = s->txn->mail.addr.text;
@@ -91,6 +98,30 @@ static void connect_checks_done(void *arg, const struct policy_decision *d)
     send_greeting(s);
 }
 
+/* After "connect from": TLS first on a wrapper-mode port, then the checks. */
+static void start_connect_checks(struct smtpd_session *s);
+
+static void after_connect(struct smtpd_session *s)
+{
+    if (s->svc->tls_wrapper && !conn_is_secure(&s->conn)) {
+        if (!smtpd_tls_begin(s, true))
+            session_shutdown(s);
+        return;
+    }
+    start_connect_checks(s);
+}
+
+void session_tls_ready(struct smtpd_session *s, bool wrapper)
+{
+    arm_idle_timer(s);
+    event_add(s->read_ev, NULL);
+    if (wrapper) {
+        start_connect_checks(s);
+        return;
+    }
+    session_process_input(s);
+}
+
 static void start_connect_checks(struct smtpd_session *s)
 {
     struct policy_decision d;
@@ -113,7 +144,7 @@ static void peer_names_done(void *arg, const struct peer_names *names)
     if (names->warning[0])
         log_msg(&s->svc->ident, LOG_LEVEL_WARNING, "%s", names->warning);
     smtpd_log_connect(s);
-    start_connect_checks(s);
+    after_connect(s);
 }
 
 struct smtpd_session *session_new(struct smtpd_worker *w, struct smtpd_service *svc,
@@ -127,6 +158,7 @@ struct smtpd_session *session_new(struct smtpd_worker *w, struct smtpd_service *
     conn_init(&s->conn, fd);
     buf_init(&s->in, svc->line_limit + 2);
     buf_init(&s->out, 0);
+    buf_init(&s->auth_ehlo_line, 4096);
     line_reader_init(&s->lines);
     s->addr = *addr;
     s->port = port;
@@ -142,8 +174,10 @@ struct smtpd_session *session_new(struct smtpd_worker *w, struct smtpd_service *
     s->write_ev = event_new(base, fd, EV_WRITE, on_writable, s);
     s->timer_ev = evtimer_new(base, on_timeout, s);
     s->park_timer_ev = evtimer_new(base, on_park_timer, s);
-    /* Read from the start: a client that talks before the greeting is caught. */
-    event_add(s->read_ev, NULL);
+    /* Read from the start: a client that talks before the greeting is
+       caught. Not on a wrapper-mode port: its first bytes are TLS. */
+    if (!svc->tls_wrapper)
+        event_add(s->read_ev, NULL);
     arm_idle_timer(s);
 
     if (svc->peername_lookup) {
@@ -151,7 +185,7 @@ struct smtpd_session *session_new(struct smtpd_worker *w, struct smtpd_service *
         s->lookup = resolver_peer_names(smtpd_worker_resolver(w), addr, peer_names_done, s);
     } else {
         smtpd_log_connect(s);
-        start_connect_checks(s);
+        after_connect(s);
     }
     return s;
 }
@@ -204,7 +238,9 @@ void session_resume_reading(struct smtpd_session *s)
 static void answer_line_problem(struct smtpd_session *s, enum line_status st,
                                 const struct line_info *li)
 {
-    if (st == LINE_TOO_LONG) {
+    if (st == LINE_TOO_LONG && smtpd_auth_waiting(s)) {
+        smtpd_auth_line_too_long(s);
+    } else if (st == LINE_TOO_LONG) {
         s->last_verb = "UNKNOWN";
         s->count_total[CNT_UNKNOWN]++;
         smtpd_reply(s, 500, "5.5.2", "Error: line too long");
@@ -339,6 +375,11 @@ static void read_more(struct smtpd_session *s)
 static void on_readable(evutil_socket_t fd, short what, void *arg)
 {
     struct smtpd_session *s = arg;
+    if (s->state == STATE_TLS) {
+        if (!s->tls_after_flush)
+            smtpd_tls_event(s);
+        return;
+    }
     read_more(s);
     if (s->state == STATE_COMMAND || s->state == STATE_DATA)
         arm_idle_timer(s);
@@ -375,12 +416,22 @@ bool session_flush(struct smtpd_session *s)
     buf_release(&s->out);
     if (s->state == STATE_CLOSING)
         return !session_shutdown(s);
+    if (s->tls_after_flush) {
+        /* The 220 to STARTTLS is out: now the handshake. */
+        s->tls_after_flush = false;
+        if (!smtpd_tls_begin(s, false))
+            return !session_shutdown(s);
+    }
     return true;
 }
 
 static void on_writable(evutil_socket_t fd, short what, void *arg)
 {
     struct smtpd_session *s = arg;
+    if (s->state == STATE_TLS && !s->tls_after_flush) {
+        smtpd_tls_event(s);
+        return;
+    }
     if (!session_flush(s))
         return;
     /* Output drained below the high-water mark: resume pipelined commands. */
@@ -393,6 +444,12 @@ static void on_timeout(evutil_socket_t fd, short what, void *arg)
     struct smtpd_session *s = arg;
     if (s->parked || s->tarpit_pending) {
         arm_idle_timer(s);      /* our own delays are not the client's fault */
+        return;
+    }
+    if (s->state == STATE_TLS) {
+        log_msg(&s->svc->ident, LOG_LEVEL_INFO, "timeout after %s from %s",
+                s->tls_wrapper ? "CONNECT" : "STARTTLS", s->namaddr);
+        session_shutdown(s);
         return;
     }
     smtpd_log_lost(s, "timeout");
@@ -487,6 +544,8 @@ static void session_free(struct smtpd_session *s)
     event_free(s->park_timer_ev);
     buf_free(&s->in);
     buf_free(&s->out);
+    buf_free(&s->auth_ehlo_line);
+    smtpd_auth_free(s);
     free(s->helo);
     smtp_rcpt_args_free(&s->pending_rcpt);
     smtpd_worker_session_closed(s->worker, s);

@@ -24,7 +24,9 @@
 #include "base/buf.h"
 #include "base/log.h"
 #include "base/netaddr.h"
+#include "event/workpool.h"
 #include "net/conn.h"
+#include "net/tls.h"
 #include "policy/netlist.h"
 #include "policy/policy.h"
 #include "queue/envelope.h"
@@ -32,6 +34,7 @@
 #include "smtp/data.h"
 #include "smtp/header.h"
 #include "smtp/line.h"
+#include "smtpd/auth.h"
 #include "smtpd/smtpd.h"
 
 #include <stdbool.h>
@@ -79,6 +82,18 @@ struct smtpd_service {
     struct netlist *bare_newline_exclusions;
     struct netlist *event_limit_exceptions;
     char **discard_ehlo_keywords;       /* lower-case keywords, NULL-terminated */
+
+    /* TLS */
+    struct tls_server *tls;             /* NULL: no STARTTLS */
+    enum tls_level tls_level;
+    bool tls_wrapper;                   /* smtpd_tls_wrappermode: TLS from the first byte */
+    bool tls_auth_only;
+    bool tls_received_header;
+    int tls_loglevel;
+    int64_t starttls_timeout_ms;
+
+    /* SMTP AUTH (auth.c) */
+    struct smtpd_auth_settings *auth;   /* NULL: AUTH off for this service */
 };
 
 struct smtpd_rcpt {
@@ -107,6 +122,7 @@ enum smtpd_state {
     STATE_LOOKUP,       /* before the greeting: peer name lookup, connect checks */
     STATE_COMMAND,      /* reading commands */
     STATE_DATA,         /* reading message content */
+    STATE_TLS,          /* TLS handshake (STARTTLS or wrapper mode) */
     STATE_CLOSING,      /* flushing the last reply, then close */
 };
 
@@ -148,6 +164,18 @@ struct smtpd_session {
     const char *last_verb;              /* for "lost connection after X" */
     int64_t connect_us;
 
+    /* TLS */
+    struct workpool_job tls_job;        /* a handshake step on the TLS pool */
+    enum tls_step tls_step_result;
+    char tls_error[256];
+    bool tls_step_running;
+    bool tls_wrapper;                   /* handshake before the greeting */
+    bool tls_after_flush;               /* STARTTLS answered: handshake once the 220 is out */
+
+    /* SMTP AUTH */
+    struct smtpd_auth_state auth;
+    struct buf auth_ehlo_line;          /* storage for the AUTH lines of an EHLO reply */
+
     /* flow control */
     bool parked;                        /* waiting for an asynchronous answer */
     bool dead;                          /* client gone while parked: free on completion */
@@ -162,6 +190,8 @@ struct smtpd_session {
 struct event_base *smtpd_worker_base(struct smtpd_worker *w);
 struct queue_writer *smtpd_worker_queue(struct smtpd_worker *w);
 struct resolver *smtpd_worker_resolver(struct smtpd_worker *w);
+struct workpool *smtpd_worker_tls_pool(struct smtpd_worker *w);
+struct auth_client *smtpd_worker_auth_client(struct smtpd_worker *w);
 void smtpd_worker_session_closed(struct smtpd_worker *w, struct smtpd_session *s);
 
 /* session.c */
@@ -184,12 +214,21 @@ void session_leave_data(struct smtpd_session *s);
 /* reply.c asks for replies to be held for smtpd_error_sleep_time. */
 void smtpd_session_start_tarpit(struct smtpd_session *s);
 void session_fill_facts(struct smtpd_session *s);
+/* (Re)arms the client timeout. */
+void session_arm_timer(struct smtpd_session *s, int64_t ms);
+/* The handshake finished: continue to the greeting (wrapper) or to commands. */
+void session_tls_ready(struct smtpd_session *s, bool wrapper);
 /* Pauses/resumes reading from the client (DATA backpressure). */
 void session_pause_reading(struct smtpd_session *s);
 void session_resume_reading(struct smtpd_session *s);
 
 /* commands.c */
 void smtpd_dispatch(struct smtpd_session *s, const char *line, size_t len);
+/* Counts a command as successful for the disconnect line. */
+void smtpd_command_ok(struct smtpd_session *s, enum smtpd_counter c);
+/* Runs the policy checks for stage; proceed gets the decision now or later. */
+void smtpd_check_then(struct smtpd_session *s, enum policy_stage stage,
+                      const char *recipient, smtpd_proceed_fn proceed);
 void smtpd_txn_free(struct smtpd_session *s);
 const char *smtpd_protocol_name(const struct smtpd_session *s);
 
@@ -199,6 +238,34 @@ void smtpd_data_accepted(struct smtpd_session *s);
 void smtpd_data_start(struct smtpd_session *s);
 /* Consumes DATA input from s->in; returns true while more data is wanted. */
 void smtpd_data_input(struct smtpd_session *s);
+
+/* starttls.c */
+void smtpd_cmd_starttls(struct smtpd_session *s, const char *arg, size_t len);
+/* Starts the handshake; false (logged) if TLS could not even start. */
+bool smtpd_tls_begin(struct smtpd_session *s, bool wrapper);
+/* Readiness while handshaking. */
+void smtpd_tls_event(struct smtpd_session *s);
+/* Level encrypt before STARTTLS: replies 530 and returns true. */
+bool smtpd_tls_required(struct smtpd_session *s);
+
+/* auth.c */
+bool smtpd_auth_service_init(struct smtpd_service *svc, const struct config *cfg,
+                             struct diag *diag);
+void smtpd_auth_service_free(struct smtpd_service *svc);
+void smtpd_auth_reset(struct smtpd_session *s);
+void smtpd_cmd_auth(struct smtpd_session *s, const char *arg, size_t len);
+void smtpd_auth_free(struct smtpd_session *s);
+/* Decides at EHLO whether this client may use AUTH, then calls next. */
+void smtpd_auth_decide(struct smtpd_session *s, smtpd_proceed_fn next);
+/* True while a 334 is outstanding: the next line is a SASL response. */
+bool smtpd_auth_waiting(const struct smtpd_session *s);
+void smtpd_auth_response(struct smtpd_session *s, const char *line, size_t len);
+void smtpd_auth_line_too_long(struct smtpd_session *s);
+/* The login name and mechanism once authenticated, else NULL. */
+const char *smtpd_auth_username(const struct smtpd_session *s);
+const char *smtpd_auth_method(const struct smtpd_session *s);
+/* Appends the AUTH (and AUTH=) EHLO lines when AUTH is offered to this client. */
+size_t smtpd_auth_ehlo_lines(struct smtpd_session *s, const char **lines, size_t n, size_t max);
 
 /* reply.c */
 void smtpd_reply(struct smtpd_session *s, int code, const char *enhanced,

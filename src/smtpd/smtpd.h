@@ -34,6 +34,7 @@ struct smtpd_worker_setup {
     struct admission *admission;        /* shared with the other workers */
     int tmp_dirfd, incoming_dirfd;      /* queue directories, opened before dropping privileges */
     const char *queue_notify_path;      /* queue manager socket */
+    const char *auth_socket_path;       /* auth process socket (auth/client.h) */
 };
 
 /* Runs the worker until SIGTERM (graceful) or a fatal error; returns the exit code. */

@@ -71,7 +71,12 @@ void smtpd_log_lost(struct smtpd_session *s, const char *why)
 
 void smtpd_log_client(struct smtpd_session *s)
 {
-    log_msg(&s->svc->ident, LOG_LEVEL_INFO, "%s: client=%s", s->txn->queue_id, s->namaddr);
+    const char *user = smtpd_auth_username(s);
+    if (user)
+        log_msg(&s->svc->ident, LOG_LEVEL_INFO, "%s: client=%s, sasl_method=%s, sasl_username=%s",
+                s->txn->queue_id, s->namaddr, smtpd_auth_method(s), user);
+    else
+        log_msg(&s->svc->ident, LOG_LEVEL_INFO, "%s: client=%s", s->txn->queue_id, s->namaddr);
 }
 
 void smtpd_log_reject(struct smtpd_session *s, const char *stage_verb, int code,

@@ -15,6 +15,7 @@
  */
 #include "smtpd/session.h"
 
+#include "auth/client.h"
 #include "base/xalloc.h"
 #include "net/admission.h"
 #include "net/resolver.h"
@@ -45,6 +46,8 @@ struct smtpd_worker {
     struct event_base *base;
     struct queue_writer *queue;
     struct resolver *resolver;
+    struct workpool *tls_pool;          /* TLS handshake steps, made on first use */
+    struct auth_client *auth;           /* connection to the auth process */
     struct listen_slot *slots;
     size_t nslots;
     struct event *sigterm_ev, *sigint_ev, *grace_ev;
@@ -67,6 +70,21 @@ struct queue_writer *smtpd_worker_queue(struct smtpd_worker *w)
 struct resolver *smtpd_worker_resolver(struct smtpd_worker *w)
 {
     return w->resolver;
+}
+
+struct auth_client *smtpd_worker_auth_client(struct smtpd_worker *w)
+{
+    return w->auth;
+}
+
+/* Handshake threads: enough to keep both cores busy with key exchanges. */
+#define TLS_POOL_THREADS 2
+
+struct workpool *smtpd_worker_tls_pool(struct smtpd_worker *w)
+{
+    if (w->tls_pool == NULL)
+        w->tls_pool = workpool_new(w->base, TLS_POOL_THREADS, "smtpd-tls");
+    return w->tls_pool;
 }
 
 static void maybe_finish(struct smtpd_worker *w)
@@ -249,6 +267,8 @@ int smtpd_worker_main(const struct smtpd_worker_setup *setup)
         log_fatal("%s", why);
     if (!open_queue(&w, setup))
         log_fatal("cannot open the queue in %s", cfg_str(setup->cfg, P_QUEUE_DIRECTORY));
+    if (setup->auth_socket_path)
+        w.auth = auth_client_new(w.base, setup->auth_socket_path);
     w.nslots = setup->nlisteners;
     w.slots = xcalloc(w.nslots ? w.nslots : 1, sizeof(*w.slots));
     for (size_t i = 0; i < w.nslots; i++) {
@@ -268,6 +288,8 @@ int smtpd_worker_main(const struct smtpd_worker_setup *setup)
     for (size_t i = 0; i < w.nslots; i++)
         event_free(w.slots[i].ev);
     free(w.slots);
+    workpool_free(w.tls_pool);
+    auth_client_free(w.auth);
     queue_writer_free(w.queue);     /* finishes commits in flight */
     resolver_free(w.resolver);
     event_free(w.sigterm_ev);
