@@ -235,8 +235,8 @@ void smtpd_auth_decide(struct smtpd_session *s, smtpd_proceed_fn next)
 static size_t offered_mechs(struct smtpd_session *s, const char **names, size_t max)
 {
     struct smtpd_auth_settings *a = s->svc->auth;
-    const struct auth_mech_list *list =
-        auth_client_mechs(smtpd_worker_auth_client(s->worker), a->service);
+    struct auth_client *client = smtpd_worker_auth_client(s->worker);
+    const struct auth_mech_list *list = client ? auth_client_mechs(client, a->service) : NULL;
     if (list == NULL)
         return 0;
     const struct mech_policy *policy = conn_is_secure(&s->conn) ? &a->tls_policy

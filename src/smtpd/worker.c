@@ -248,6 +248,15 @@ static bool open_queue(struct smtpd_worker *w, const struct smtpd_worker_setup *
     return w->queue != NULL;
 }
 
+/* Only a worker with an AUTH-enabled service talks to the auth process. */
+static bool any_service_authenticates(const struct smtpd_worker_setup *setup)
+{
+    for (size_t i = 0; i < setup->nlisteners; i++)
+        if (setup->listeners[i].svc->auth)
+            return true;
+    return false;
+}
+
 int smtpd_worker_main(const struct smtpd_worker_setup *setup)
 {
     struct smtpd_worker w;
@@ -267,7 +276,7 @@ int smtpd_worker_main(const struct smtpd_worker_setup *setup)
         log_fatal("%s", why);
     if (!open_queue(&w, setup))
         log_fatal("cannot open the queue in %s", cfg_str(setup->cfg, P_QUEUE_DIRECTORY));
-    if (setup->auth_socket_path)
+    if (setup->auth_socket_path && any_service_authenticates(setup))
         w.auth = auth_client_new(w.base, setup->auth_socket_path);
     w.nslots = setup->nlisteners;
     w.slots = xcalloc(w.nslots ? w.nslots : 1, sizeof(*w.slots));
