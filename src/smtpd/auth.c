@@ -21,6 +21,8 @@
 #include "smtpd/auth.h"
 
 #include "auth/client.h"
+#include "auth/cram_md5.h"
+#include "auth/scram.h"
 #include "base/base64.h"
 #include "base/strutil.h"
 #include "base/xalloc.h"
@@ -33,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 /* The reply every failed authentication gets, whatever the reason. */
 #define AUTH_FAILED_TEXT "Error: authentication failed: authentication failure"
@@ -90,6 +93,12 @@ bool smtpd_auth_service_init(struct smtpd_service *svc, const struct config *cfg
     a->failure_limit = (unsigned)cfg_int(cfg, P_SMTPD_SASL_AUTH_FAILURE_LIMIT);
     a->failure_delay_ms = cfg_time_ms(cfg, P_SMTPD_SASL_FAILURE_DELAY);
     a->response_limit = (size_t)cfg_int(cfg, P_SMTPD_SASL_RESPONSE_LIMIT);
+    /* The host in CRAM-MD5 challenges, chosen as the auth process chooses it. */
+    const char *realm = cfg_str(cfg, P_SMTPD_SASL_LOCAL_DOMAIN);
+    if (realm[0])
+        str_copy(a->cram_host, sizeof(a->cram_host), realm);
+    else if (gethostname(a->cram_host, sizeof(a->cram_host) - 1) != 0 || !a->cram_host[0])
+        str_copy(a->cram_host, sizeof(a->cram_host), "localhost");
     svc->auth = a;
     return ok;
 }
@@ -442,19 +451,6 @@ static void start_real(struct smtpd_session *s, const uint8_t *initial, size_t l
 
 /* ---- decoy exchanges for refused clients ---- */
 
-static void random_text(char *out, size_t size)
-{
-    static const char chars[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    unsigned char raw[64];
-    size_t n = size - 1 < sizeof(raw) ? size - 1 : sizeof(raw);
-    if (RAND_bytes(raw, (int)n) != 1)
-        memset(raw, 0, n);
-    for (size_t i = 0; i < n; i++)
-        out[i] = chars[raw[i] % 64];
-    out[n] = '\0';
-}
-
 static void decoy_fail(struct smtpd_session *s)
 {
     s->auth.decoy_active = false;
@@ -462,7 +458,11 @@ static void decoy_fail(struct smtpd_session *s)
     fail(s, s->auth.refusal, NULL);
 }
 
-/* SCRAM server-first message for a client-first message; false if malformed. */
+/*
+ * SCRAM server-first message for a client-first message, built like the
+ * real one (same nonce and salt sizes, same iteration count); false if the
+ * client's message is malformed, which the real mechanism refuses too.
+ */
 static bool decoy_scram_first(const uint8_t *client, size_t len, char *out, size_t size)
 {
     const char *text = (const char *)client;
@@ -472,62 +472,49 @@ static bool decoy_scram_first(const uint8_t *client, size_t len, char *out, size
     const char *nonce = r + 3;
     const char *end = memchr(nonce, ',', (size_t)(text + len - nonce));
     size_t nlen = (size_t)((end ? end : text + len) - nonce);
-    if (nlen == 0 || nlen > 200)
+    uint8_t salt[SCRAM_SALT_LEN_DEFAULT];
+    char server_nonce[64], salt_text[64];
+    if (nlen == 0 || nlen > 200 || !scram_server_nonce(server_nonce, sizeof(server_nonce)) ||
+        RAND_bytes(salt, sizeof(salt)) != 1)
         return false;
-    char server_nonce[33], salt[25];
-    random_text(server_nonce, sizeof(server_nonce));
-    random_text(salt, sizeof(salt));
-    snprintf(out, size, "r=%.*s%s,s=%s,i=4096", (int)nlen, nonce, server_nonce, salt);
+    base64_encode_to(salt, sizeof(salt), salt_text);
+    snprintf(out, size, "r=%.*s%s,s=%s,i=%u", (int)nlen, nonce, server_nonce, salt_text,
+             (unsigned)SCRAM_ITERATIONS_DEFAULT);
     return true;
 }
 
 /*
  * One client message (or none yet) of a decoy exchange. Each mechanism
  * gets the prompts its real exchange would send, and the verdict comes at
- * the same point: after the credentials.
+ * the same point: after the credentials (for SCRAM after "e=invalid-proof",
+ * as a wrong password gets).
  */
 static void decoy_step(struct smtpd_session *s, const uint8_t *data, size_t len, bool has_data)
 {
     struct auth_decoy *d = &s->auth.decoy;
     const char *mech = s->auth.mech;
     char text[512] = "";
+    bool verdict;
     if (has_data)
         d->received++;
     if (str_ieq(mech, "LOGIN")) {
-        if (d->received >= 2)
-            {
-            decoy_fail(s);
-            return;
-        }
+        verdict = d->received >= 2;
         snprintf(text, sizeof(text), d->received == 0 ? "Username:" : "Password:");
     } else if (str_ieq(mech, "CRAM-MD5")) {
-        if (d->received >= 1)
-            {
-            decoy_fail(s);
-            return;
-        }
-        char nonce[21];
-        random_text(nonce, sizeof(nonce));
-        snprintf(text, sizeof(text), "<%s.%ld@%s>", nonce, (long)time(NULL),
-                 s->svc->myhostname);
+        verdict = d->received >= 1 || cram_md5_challenge(s->svc->auth->cram_host, text,
+                                                          sizeof(text)) == 0;
     } else if (str_has_prefix(mech, "SCRAM-")) {
-        if (d->received >= 2)
-            {
-            decoy_fail(s);
-            return;
-        }
-        if (d->received == 1 && !decoy_scram_first(data, len, text, sizeof(text)))
-            {
-            decoy_fail(s);
-            return;
-        }
-    } else if (d->received >= 1) {
-        {
-            decoy_fail(s);
-            return;
-        } /* PLAIN and the rest: one message */
+        verdict = d->received >= 3 ||
+                  (d->received == 1 && !decoy_scram_first(data, len, text, sizeof(text)));
+        if (d->received == 2)
+            snprintf(text, sizeof(text), "e=invalid-proof");
+    } else {
+        verdict = d->received >= 1;     /* PLAIN and the rest: one message */
     }
-    send_challenge(s, (const uint8_t *)text, strlen(text));
+    if (verdict)
+        decoy_fail(s);
+    else
+        send_challenge(s, (const uint8_t *)text, strlen(text));
 }
 
 /* ---- the AUTH command ---- */

@@ -30,6 +30,7 @@ struct smtpd_auth_settings {
     unsigned failure_limit;
     int64_t failure_delay_ms;
     size_t response_limit;
+    char cram_host[256];                /* host part of CRAM-MD5 challenges */
 };
 
 enum auth_permission { AUTH_PERMISSION_UNKNOWN, AUTH_PERMITTED, AUTH_REFUSED };
