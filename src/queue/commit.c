@@ -27,8 +27,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define NOTIFY_DATAGRAM_MAX 2048
-
 static void finish(struct queue_txn *t, enum queue_commit_result r)
 {
     void (*done)(void *, enum queue_commit_result) = t->done;
@@ -39,33 +37,6 @@ static void finish(struct queue_txn *t, enum queue_commit_result r)
         t->qw->stats.failures++;
     txn_free(t);
     done(arg, r);
-}
-
-static void notify_send(struct queue_writer *qw, const char *p, size_t n)
-{
-    /* Best effort: a missing or busy queue manager finds the file by scanning. */
-    (void)!sendto(qw->notify_fd, p, n, MSG_DONTWAIT | MSG_NOSIGNAL,
-                  (const struct sockaddr *)&qw->notify_addr, qw->notify_len);
-}
-
-static void notify_batch(struct queue_writer *qw, const struct queue_txn *t)
-{
-    char dgram[NOTIFY_DATAGRAM_MAX];
-    size_t len = 0;
-    if (qw->notify_fd < 0)
-        return;
-    for (; t != NULL; t = t->next) {
-        size_t n = strlen(t->id);
-        if (len + n + 1 > sizeof(dgram)) {
-            notify_send(qw, dgram, len);
-            len = 0;
-        }
-        memcpy(dgram + len, t->id, n);
-        dgram[len + n] = '\n';
-        len += n + 1;
-    }
-    if (len > 0)
-        notify_send(qw, dgram, len);
 }
 
 static void dirsync_work(struct workpool_job *job)
@@ -107,7 +78,7 @@ static void dirsync_done(struct workpool_job *job)
         log_warning("fsync %s/incoming: %s", qw->queue_dir, strerror(err));
     kick_sync(qw);                  /* the next batch starts before callbacks run */
     if (err == 0)
-        notify_batch(qw, t);
+        writer_notify_batch(qw, t);
     while (t != NULL) {
         struct queue_txn *next = t->next;
         finish(t, txn_result(err));

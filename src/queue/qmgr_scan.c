@@ -111,7 +111,10 @@ void qmgr_notify_read(struct qmgr *q)
         char *save = NULL;
         for (char *id = strtok_r(buf, "\n", &save); id; id = strtok_r(NULL, "\n", &save)) {
             q->stats.notifications++;
-            qmgr_discover(q, id, QDIR_INCOMING, false);
+            if (strcmp(id, "*") == 0)   /* a writer had to drop IDs: look for them */
+                qmgr_scan_now(q);
+            else
+                qmgr_discover(q, id, QDIR_INCOMING, false);
         }
     }
 }

@@ -27,21 +27,6 @@
 
 #define SPACE_CACHE_US 1000000
 
-static void writer_notify_init(struct queue_writer *qw, const char *path)
-{
-    qw->notify_fd = -1;
-    if (path == NULL || strlen(path) >= sizeof(qw->notify_addr.sun_path))
-        return;
-    qw->notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (qw->notify_fd < 0) {
-        log_warning("queue writer: notify socket: %s", strerror(errno));
-        return;
-    }
-    qw->notify_addr.sun_family = AF_UNIX;
-    strcpy(qw->notify_addr.sun_path, path);
-    qw->notify_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path) + 1);
-}
-
 struct queue_writer *queue_writer_new(struct event_base *base,
                                       const struct queue_writer_options *opt)
 {
@@ -71,8 +56,7 @@ void queue_writer_free(struct queue_writer *qw)
         event_base_loop(qw->base, EVLOOP_ONCE);
     workpool_free(qw->io_pool);
     workpool_free(qw->dir_pool);
-    if (qw->notify_fd >= 0)
-        close(qw->notify_fd);
+    writer_notify_free(qw);
     free(qw->queue_dir);
     free(qw);
 }

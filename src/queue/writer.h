@@ -78,6 +78,7 @@ struct queue_writer_stats {
     uint64_t failures;              /* commits that failed */
     uint64_t dir_syncs;             /* directory fsyncs of incoming/ */
     uint64_t spills;                /* spill writes */
+    uint64_t notify_retries;        /* notifications the busy manager refused for now */
 };
 void queue_writer_get_stats(const struct queue_writer *qw, struct queue_writer_stats *out);
 

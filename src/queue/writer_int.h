@@ -72,10 +72,13 @@ struct queue_writer {
     int64_t space_checked_us;
     uint64_t space_free;
     bool space_known;
-    /* Notification socket (best effort). */
+    /* Notification socket (notify.c). */
     int notify_fd;
     struct sockaddr_un notify_addr;
     socklen_t notify_len;
+    struct buf notify_pending;      /* IDs the busy manager has not taken yet */
+    bool notify_overflow;           /* IDs were dropped: ask for a scan */
+    struct event *notify_retry;
     struct queue_writer_stats stats;
     size_t live;                    /* transactions begun and not finished */
 };
@@ -89,5 +92,11 @@ enum queue_commit_result txn_result(int err);
 
 /* commit.c */
 void txn_start_commit(struct queue_txn *t);
+
+/* notify.c */
+void writer_notify_init(struct queue_writer *qw, const char *path);
+void writer_notify_free(struct queue_writer *qw);
+/* Tells the queue manager about a committed batch (linked by next). */
+void writer_notify_batch(struct queue_writer *qw, const struct queue_txn *t);
 
 #endif
