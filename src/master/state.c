@@ -70,6 +70,15 @@ static bool prepare_directories(struct master_state *st, struct diag *diag)
     return ok;
 }
 
+/* Where setup_logging sends the log: true if that is standard error. */
+static bool logs_to_stderr(const struct config *cfg)
+{
+    const char *file = cfg_str(cfg, P_MAILLOG_FILE);
+    if (file[0])
+        return strcmp(file, "/dev/stderr") == 0;
+    return !cfg_bool(cfg, P_MAILLOG_USE_SYSLOG);
+}
+
 static const struct master_service_run *find_running(const struct master_state *running,
                                                      const char *bind_key)
 {
@@ -212,6 +221,10 @@ bool master_state_load(struct master_state *out, const char *config_dir,
     bool ok = load_identity(out, &diag) && prepare_directories(out, &diag) &&
               load_services(out, running, &diag);
     report(&diag, true);
+    /* Whoever starts the daemon watches the terminal, not the log file:
+       the problems that stop the start are shown there too. */
+    if (!ok && running == NULL && !logs_to_stderr(out->cfg))
+        diag_print(&diag, stderr);
     diag_free(&diag);
     if (!ok)
         return false;
