@@ -87,12 +87,12 @@ static bool peer_allowed(const struct auth_server *s, int fd)
     struct ucred cred;
     socklen_t len = sizeof(cred);
     if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
-        log_warning("auth: SO_PEERCRED: %s", strerror(errno));
+        log_warning("SO_PEERCRED: %s", strerror(errno));
         return false;
     }
     if (cred.uid == 0 || cred.uid == s->peer_uid)
         return true;
-    log_warning("auth: refused a connection from uid %u (pid %d)", (unsigned)cred.uid,
+    log_warning("refused a connection from uid %u (pid %d)", (unsigned)cred.uid,
                 (int)cred.pid);
     return false;
 }
@@ -104,12 +104,12 @@ static void on_accept(evutil_socket_t lfd, short what, void *arg)
         int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
             if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-                log_warning("auth: accept: %s", strerror(errno));
+                log_warning("accept: %s", strerror(errno));
             return;
         }
         if (!peer_allowed(s, fd) || s->nconns >= AUTH_SERVER_CONNS_MAX) {
             if (s->nconns >= AUTH_SERVER_CONNS_MAX)
-                log_warning("auth: more than %d worker connections; refused one",
+                log_warning("more than %d worker connections; refused one",
                             AUTH_SERVER_CONNS_MAX);
             close(fd);
             continue;
@@ -133,7 +133,7 @@ static bool start_listening(struct auth_server *s, const struct auth_server_setu
     s->listen_fd = ipc_unix_listen(setup->socket_path, 0600, setup->owner_uid, setup->owner_gid,
                                    AUTH_LISTEN_BACKLOG, &why);
     if (s->listen_fd < 0)
-        log_error("auth: %s", buf_cstr(&why));
+        log_error("%s", buf_cstr(&why));
     buf_free(&why);
     if (s->listen_fd < 0)
         return false;
@@ -182,7 +182,7 @@ void auth_server_conn_gone(struct auth_server *s)
 static void on_grace(evutil_socket_t fd, short what, void *arg)
 {
     struct auth_server *s = arg;
-    log_warning("auth: %zu worker connections still open after %d s; stopping anyway",
+    log_warning("%zu worker connections still open after %d s; stopping anyway",
                 s->nconns, AUTH_SERVER_GRACE_MS / 1000);
     finish_stop(s);
 }
@@ -255,7 +255,7 @@ struct run {
 static void on_term(evutil_socket_t sig, short what, void *arg)
 {
     struct run *r = arg;
-    log_info("auth: stopping on signal %d", (int)sig);
+    log_info("stopping on signal %d", (int)sig);
     auth_server_stop(r->s, stopped, r->base);
 }
 

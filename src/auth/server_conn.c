@@ -126,7 +126,7 @@ static const char *refuse_start(struct srv_conn *c, const struct auth_service *s
 static bool on_start(struct srv_conn *c, const struct ipc_msg *m)
 {
     if (m->id == 0 || idmap_get(c->exchanges, m->id)) {
-        log_error("auth: worker reused request id %u", (unsigned)m->id);
+        log_error("worker reused request id %u", (unsigned)m->id);
         return false;
     }
     struct auth_start_info info;
@@ -163,7 +163,7 @@ static bool on_step(struct srv_conn *c, const struct ipc_msg *m)
         return true;
     }
     if (!x->awaiting_step) {
-        log_error("auth: worker sent a response before the challenge (request %u)",
+        log_error("worker sent a response before the challenge (request %u)",
                   (unsigned)m->id);
         return false;
     }
@@ -208,7 +208,7 @@ static bool dispatch(struct srv_conn *c, const struct ipc_msg *m)
     for (size_t i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++)
         if (handlers[i].type == m->type)
             return handlers[i].fn(c, m);
-    log_error("auth: worker sent a %s message, which is not a request", ipc_type_name(m->type));
+    log_error("worker sent a %s message, which is not a request", ipc_type_name(m->type));
     return false;
 }
 
@@ -224,7 +224,7 @@ static void on_input(struct ipc_stream *st, struct buf *in, void *arg)
             return;
         struct ipc_msg m;
         if (sc == IPC_SCAN_INVALID || !ipc_msg_parse((const uint8_t *)in->data, len, &m, &why)) {
-            log_error("auth: malformed message from a worker: %s; closing its connection", why);
+            log_error("malformed message from a worker: %s; closing its connection", why);
             ipc_stream_fail(st, "malformed message");
             return;
         }
