@@ -277,6 +277,9 @@ bool master_state_worker_setup(const struct master_state *st, unsigned index,
     static char notify_path[64];
     snprintf(notify_path, sizeof(notify_path), "/proc/self/fd/%d/qmgr", private_fd);
     out->queue_notify_path = notify_path;
+    static char auth_path[64];
+    snprintf(auth_path, sizeof(auth_path), "/proc/self/fd/%d/authd", private_fd);
+    out->auth_socket_path = auth_path;
     if (out->tmp_dirfd < 0 || out->incoming_dirfd < 0 || private_fd < 0) {
         log_error("cannot open queue directories under %s: %s", st->queue_dir, strerror(errno));
         return false;
@@ -285,5 +288,37 @@ bool master_state_worker_setup(const struct master_state *st, unsigned index,
         log_error("cannot drop privileges to %s: %s", st->owner.name, strerror(errno));
         return false;
     }
+    return true;
+}
+
+bool master_state_needs_auth(const struct master_state *st)
+{
+    for (size_t i = 0; i < st->nservices; i++)
+        if (cfg_bool(st->services[i].cfg, P_SMTPD_SASL_AUTH_ENABLE))
+            return true;
+    return false;
+}
+
+bool master_state_auth_setup(const struct master_state *st, struct auth_server_setup *out)
+{
+    memset(out, 0, sizeof(*out));
+    for (size_t i = 0; i < st->nlisteners; i++)
+        close(st->listeners[i].fd);
+    struct auth_server_service *svcs = xcalloc(st->nservices ? st->nservices : 1, sizeof(*svcs));
+    for (size_t i = 0; i < st->nservices; i++)
+        svcs[i] = (struct auth_server_service){ st->services[i].name, st->services[i].cfg };
+    out->services = svcs;
+    out->nservices = st->nservices;
+    /* Named through a descriptor of private/, like the workers' paths. */
+    int private_fd = queue_layout_open(st->queue_dir, QUEUE_DIR_PRIVATE);
+    if (private_fd < 0) {
+        log_error("cannot open %s/%s: %s", st->queue_dir, QUEUE_DIR_PRIVATE, strerror(errno));
+        return false;
+    }
+    static char path[64];
+    snprintf(path, sizeof(path), "/proc/self/fd/%d/authd", private_fd);
+    out->socket_path = path;
+    out->owner_uid = st->privileged ? st->owner.uid : (uid_t)-1;
+    out->owner_gid = st->privileged ? st->owner.gid : (gid_t)-1;
     return true;
 }

@@ -7,6 +7,7 @@
 #ifndef GATEPOST_MASTER_STATE_H
 #define GATEPOST_MASTER_STATE_H
 
+#include "auth/server.h"
 #include "config/config.h"
 #include "config/master_cf.h"
 #include "master/privs.h"
@@ -61,5 +62,14 @@ void master_state_replace(struct master_state *cur, struct master_state *next);
  */
 bool master_state_worker_setup(const struct master_state *st, unsigned index,
                                struct smtpd_worker_setup *out);
+
+/* True when some service offers SMTP AUTH: then the auth process runs. */
+bool master_state_needs_auth(const struct master_state *st);
+/*
+ * In the freshly forked auth process: the services with their configs and
+ * the socket (private/authd, owned by mail_owner) to listen on. Closes the
+ * SMTP listeners, which this process never serves. false on failure (logged).
+ */
+bool master_state_auth_setup(const struct master_state *st, struct auth_server_setup *out);
 
 #endif
