@@ -23,6 +23,8 @@ SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "runtime error:", "ERROR: LeakSa
 
 def port_busy(port):
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # As a listener binds: connections left in TIME_WAIT do not count.
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         s.bind(("127.0.0.1", port))
         return False
