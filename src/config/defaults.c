@@ -121,10 +121,18 @@ static char *default_mynetworks(struct config *cfg, struct diag *diag)
     return text;
 }
 
+/* As with "postfix -c DIR": the directory the configuration was read from. */
+static char *default_config_directory(struct config *cfg, struct diag *diag)
+{
+    (void)diag;
+    return xstrdup(cfg->config_dir ? cfg->config_dir : param_default(P_CONFIG_DIRECTORY));
+}
+
 static const struct {
     enum param_id id;
     cfg_default_fn fn;
 } computed[] = {
+    { P_CONFIG_DIRECTORY, default_config_directory },
     { P_MYDOMAIN, default_mydomain },
     { P_MYHOSTNAME, default_myhostname },
     { P_MYNETWORKS, default_mynetworks },

@@ -34,6 +34,7 @@ static const char embedded_main_cf[] =
     "mynetworks = 127.0.0.0/8 [::1]/128\n"
     "queue_directory = @STATE@/queue\n"
     "data_directory = @STATE@/data\n"
+    "sasl_user_database = @STATE@/sasl_users.lmdb\n"
     "virtual_mailbox_domains = localhost\n"
     "virtual_mailbox_base = @STATE@/mail\n"
     "virtual_mailbox_maps = pcre:{{/^([a-z0-9][a-z0-9._-]*)(\\+[^@]*)?@localhost$/ $${1}/}}\n"
