@@ -144,7 +144,9 @@ void smtpd_auth_free(struct smtpd_session *s)
     smtpd_auth_reset(s);
     if (s->auth.delay_ev)
         event_free(s->auth.delay_ev);
-    s->auth.delay_ev = NULL;
+    if (s->auth.wait_ev)
+        event_free(s->auth.wait_ev);
+    s->auth.delay_ev = s->auth.wait_ev = NULL;
 }
 
 bool smtpd_auth_waiting(const struct smtpd_session *s)
@@ -205,6 +207,49 @@ static bool network_refused(struct smtpd_session *s)
 
 static const struct policy_decision permit_decision = { .action = POLICY_OK };
 
+/*
+ * Right after the worker starts, the mechanism list may not have arrived
+ * from the auth process yet. An EHLO then waits for it a little (polling,
+ * bounded) rather than leaving AUTH out of this client's reply.
+ */
+#define MECHS_WAIT_STEP_MS 20
+#define MECHS_WAIT_MAX_MS 2000
+
+static bool mechs_pending(struct smtpd_session *s)
+{
+    struct auth_client *client = smtpd_worker_auth_client(s->worker);
+    return client && s->auth.permission == AUTH_PERMITTED &&
+           auth_client_mechs(client, s->svc->auth->service) == NULL &&
+           s->auth.mechs_waited_ms < MECHS_WAIT_MAX_MS;
+}
+
+static void continue_after_decision(struct smtpd_session *s);
+
+static void on_mechs_wait(evutil_socket_t fd, short what, void *arg)
+{
+    struct smtpd_session *s = arg;
+    s->auth.mechs_waited_ms += MECHS_WAIT_STEP_MS;
+    if (!session_unpark(s))
+        return;
+    continue_after_decision(s);
+    session_process_input(s);
+}
+
+static void continue_after_decision(struct smtpd_session *s)
+{
+    if (mechs_pending(s)) {
+        if (s->auth.wait_ev == NULL)
+            s->auth.wait_ev = evtimer_new(smtpd_worker_base(s->worker), on_mechs_wait, s);
+        struct timeval tv = { 0, MECHS_WAIT_STEP_MS * 1000 };
+        event_add(s->auth.wait_ev, &tv);
+        session_park(s);
+        return;
+    }
+    smtpd_proceed_fn next = s->auth.after_decision;
+    s->auth.after_decision = NULL;
+    next(s, &permit_decision);
+}
+
 /* smtpd_auth_restrictions answered: remember, then continue the EHLO. */
 static void restrictions_decided(struct smtpd_session *s, const struct policy_decision *d)
 {
@@ -215,9 +260,7 @@ static void restrictions_decided(struct smtpd_session *s, const struct policy_de
         snprintf(s->auth.refusal, sizeof(s->auth.refusal),
                  "client not allowed to authenticate (smtpd_auth_restrictions: %d %s %s)",
                  d->code, d->enhanced, d->text);
-    smtpd_proceed_fn next = s->auth.after_decision;
-    s->auth.after_decision = NULL;
-    next(s, &permit_decision);
+    continue_after_decision(s);
 }
 
 /*

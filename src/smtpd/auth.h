@@ -51,6 +51,8 @@ struct smtpd_auth_state {
     bool decoy_active;
     struct auth_decoy decoy;
     struct event *delay_ev;         /* failure delay */
+    struct event *wait_ev;          /* waiting for the mechanism list */
+    int mechs_waited_ms;
     bool pending_close;             /* the failure limit is reached: 421 and close */
     void (*after_decision)(struct smtpd_session *, const struct policy_decision *);
 };
