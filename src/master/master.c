@@ -10,7 +10,6 @@
  */
 #include "master/master.h"
 
-#include "auth/server.h"
 #include "base/clock.h"
 #include "base/fileio.h"
 #include "base/log.h"
@@ -44,7 +43,7 @@
 /* How long children get to finish after SIGTERM before SIGKILL. */
 #define STOP_GRACE_SECONDS 40
 
-enum child_kind { CHILD_SMTPD, CHILD_QMGR, CHILD_AUTH };
+enum child_kind { CHILD_SMTPD, CHILD_QMGR };
 
 struct child {
     enum child_kind kind;
@@ -73,21 +72,18 @@ static unsigned take_index(void)
 
 static void child_main(struct child *c)
 {
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
+    /* SIGUSR1 (retire after a reload) stays blocked until an SMTP worker
+       has its handler: one sent early waits instead of killing it. */
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGUSR1);
+    sigprocmask(SIG_SETMASK, &mask, NULL);
     signal(SIGHUP, SIG_IGN);
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     int code;
     if (c->kind == CHILD_QMGR) {
         log_set_ident(st.syslog_name, "qmgr");
         code = qmgr_main(st.cfg);
-    } else if (c->kind == CHILD_AUTH) {
-        log_set_ident(st.syslog_name, "auth");     /* stays root: it reads the user database */
-        struct auth_server_setup setup;
-        if (!master_state_auth_setup(&st, &setup))
-            _exit(1);
-        code = auth_server_main(&setup);
     } else {
         log_set_ident(st.syslog_name, "smtpd");
         struct smtpd_worker_setup setup;
@@ -125,15 +121,13 @@ static struct child *add_child(enum child_kind kind, unsigned index)
 static void start_generation(void)
 {
     add_child(CHILD_QMGR, 0);
-    if (master_state_needs_auth(&st))
-        add_child(CHILD_AUTH, 0);
     for (unsigned i = 0; i < st.workers; i++)
         add_child(CHILD_SMTPD, take_index());
 }
 
 static const char *kind_name(enum child_kind k)
 {
-    return k == CHILD_QMGR ? "qmgr" : k == CHILD_AUTH ? "auth" : "smtpd";
+    return k == CHILD_QMGR ? "qmgr" : "smtpd";
 }
 
 static void remove_child(size_t i)
@@ -229,6 +223,51 @@ static void stop_all(int sig)
     }
 }
 
+/* Waits (bounded) for every running child of one kind to exit; then kills the rest. */
+static void wait_for_kind(enum child_kind kind, int seconds)
+{
+    time_t deadline = time(NULL) + seconds;
+    for (;;) {
+        reap();
+        pid_t pid = 0;
+        for (size_t i = 0; i < nchildren && pid == 0; i++)
+            if (children[i].kind == kind && children[i].pid > 0)
+                pid = children[i].pid;
+        if (pid == 0)
+            return;
+        if (time(NULL) >= deadline) {
+            log_warning("%s pid %d still running after %d s: killing it", kind_name(kind),
+                        (int)pid, seconds);
+            kill(pid, SIGKILL);
+            int status;
+            if (waitpid(pid, &status, 0) == pid)
+                child_exited(pid, status);
+            continue;
+        }
+        usleep(50000);
+    }
+}
+
+/*
+ * The running generation makes way for a reload's. The queue manager
+ * stops before the new one starts (two would deliver the same files).
+ * SMTP workers only stop accepting (SIGUSR1) and leave once their
+ * sessions end, so no client is cut short. A child waiting to be
+ * restarted is simply dropped.
+ */
+static void retire_generation(void)
+{
+    for (size_t i = nchildren; i-- > 0;) {
+        struct child *c = &children[i];
+        c->retiring = true;
+        if (c->pid == 0)
+            remove_child(i);
+        else
+            kill(c->pid, c->kind == CHILD_SMTPD ? SIGUSR1 : SIGTERM);
+    }
+    wait_for_kind(CHILD_QMGR, STOP_GRACE_SECONDS);
+}
+
 static void reload(void)
 {
     log_info("reload -- version %s, configuration %s", GATEPOST_VERSION, st.config_label);
@@ -237,9 +276,7 @@ static void reload(void)
         log_warning("reload: configuration has errors; still running the old one");
         return;
     }
-    for (size_t i = 0; i < nchildren; i++)
-        children[i].retiring = true;
-    signal_children(SIGTERM, false);
+    retire_generation();
     master_state_replace(&st, &next);
     log_reopen();
     start_generation();

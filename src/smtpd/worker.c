@@ -12,6 +12,10 @@
  * SIGTERM stops accepting, says 421 to idle sessions, lets messages being
  * received or committed finish, and after a grace period tells the rest
  * 421 (their messages were never acknowledged, so the clients retry).
+ *
+ * SIGUSR1 retires the worker after a reload: it stops accepting (the new
+ * generation accepts) and exits once its sessions have ended on their own,
+ * so a reload never cuts a client short. A later SIGTERM still applies.
  */
 #include "smtpd/session.h"
 
@@ -50,11 +54,12 @@ struct smtpd_worker {
     struct auth_client *auth;           /* connection to the auth process */
     struct listen_slot *slots;
     size_t nslots;
-    struct event *sigterm_ev, *sigint_ev, *grace_ev;
+    struct event *sigterm_ev, *sigint_ev, *sigusr1_ev, *grace_ev;
     struct smtpd_session *sessions;
     unsigned nsessions;
     unsigned total_limit;
     bool stopping;
+    bool retiring;              /* replaced by a reload: no new sessions */
 };
 
 struct event_base *smtpd_worker_base(struct smtpd_worker *w)
@@ -89,7 +94,7 @@ struct workpool *smtpd_worker_tls_pool(struct smtpd_worker *w)
 
 static void maybe_finish(struct smtpd_worker *w)
 {
-    if (w->stopping && w->nsessions == 0)
+    if ((w->stopping || w->retiring) && w->nsessions == 0)
         event_base_loopexit(w->base, NULL);
 }
 
@@ -149,7 +154,7 @@ static void on_accept(evutil_socket_t lfd, short what, void *arg)
 {
     struct listen_slot *slot = arg;
     struct smtpd_worker *w = slot->w;
-    for (int i = 0; i < ACCEPT_BATCH && !w->stopping; i++) {
+    for (int i = 0; i < ACCEPT_BATCH && !w->stopping && !w->retiring; i++) {
         struct sockaddr_storage ss;
         socklen_t len = sizeof(ss);
         int fd = accept4(lfd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -228,6 +233,17 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
     maybe_finish(w);
 }
 
+static void on_retire_signal(evutil_socket_t sig, short what, void *arg)
+{
+    struct smtpd_worker *w = arg;
+    if (w->stopping || w->retiring)
+        return;
+    w->retiring = true;
+    for (size_t i = 0; i < w->nslots; i++)
+        event_del(w->slots[i].ev);
+    maybe_finish(w);
+}
+
 static bool open_queue(struct smtpd_worker *w, const struct smtpd_worker_setup *setup)
 {
     /* Queue IDs carry the worker's tag; 'Z' belongs to the queue manager. */
@@ -289,8 +305,15 @@ int smtpd_worker_main(const struct smtpd_worker_setup *setup)
     }
     w.sigterm_ev = evsignal_new(w.base, SIGTERM, on_stop_signal, &w);
     w.sigint_ev = evsignal_new(w.base, SIGINT, on_stop_signal, &w);
+    w.sigusr1_ev = evsignal_new(w.base, SIGUSR1, on_retire_signal, &w);
     event_add(w.sigterm_ev, NULL);
     event_add(w.sigint_ev, NULL);
+    event_add(w.sigusr1_ev, NULL);
+    /* The supervisor kept SIGUSR1 blocked until this handler existed. */
+    sigset_t usr1;
+    sigemptyset(&usr1);
+    sigaddset(&usr1, SIGUSR1);
+    sigprocmask(SIG_UNBLOCK, &usr1, NULL);
 
     event_base_dispatch(w.base);
 
@@ -303,6 +326,7 @@ int smtpd_worker_main(const struct smtpd_worker_setup *setup)
     resolver_free(w.resolver);
     event_free(w.sigterm_ev);
     event_free(w.sigint_ev);
+    event_free(w.sigusr1_ev);
     if (w.grace_ev)
         event_free(w.grace_ev);
     event_base_free(w.base);
