@@ -37,6 +37,7 @@ struct qmsg {
     struct qmgr *q;
     char id[QUEUE_ID_SIZE];
     enum qdir src;                  /* where it was found */
+    enum qdir dir;                  /* where its file is while loaded */
     bool recovering;
     int fd;
     struct queue_envelope env;

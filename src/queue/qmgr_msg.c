@@ -1,14 +1,21 @@
 /*
- * The life of one message in the queue manager: load (move to active/,
- * open, validate), start a delivery round, and finish the round (record
- * done recipients, then remove the file or move it to deferred/ with its
- * next attempt time).
+ * The life of one message in the queue manager: load (open, validate), start
+ * a delivery round, and finish the round (record done recipients, then
+ * remove the file or move it to deferred/ with its next attempt time).
  *
- * Invariants: a file is in active/ exactly while its message is in
- * memory, so a crash leaves unfinished work in active/ for recovery; a
- * recipient's status byte becomes 'D' only after its delivery was synced
- * or its notification was committed; a damaged file is moved to corrupt/
- * and logged, never deleted.
+ * A new message is delivered where the writer committed it, in incoming/:
+ * moving it to active/ first would cost a directory operation per message
+ * and protect nothing, since the recovery scan at start treats files in
+ * incoming/ exactly as those in active/ (as possibly half delivered), and
+ * a message in memory is never loaded twice (scans skip known IDs). A
+ * deferred message is moved back to active/ for its retry, so deferred/
+ * holds only messages that wait.
+ *
+ * Invariants: a loaded message's file is in m->dir (incoming/ or active/)
+ * until the round finishes, so a crash leaves unfinished work where the
+ * recovery scan looks; a recipient's status byte becomes 'D' only after
+ * its delivery was synced or its notification was committed; a damaged
+ * file is moved to corrupt/ and logged, never deleted.
  */
 #include "queue/qmgr_int.h"
 
@@ -24,18 +31,40 @@
 
 /* --- load --------------------------------------------------------------- */
 
+static int open_in(struct qmsg *m, enum qdir dir)
+{
+    m->dir = dir;
+    return openat(m->q->dirfd[dir], m->id, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+}
+
+/* Opens the message's file where it is; -1 with errno (and err.text for a
+ * failed move) otherwise. */
+static int open_file(struct qmsg *m)
+{
+    const int *dfd = m->q->dirfd;
+    if (m->src == QDIR_INCOMING)
+        return open_in(m, QDIR_INCOMING);
+    /* ENOENT: taken already, or left in active/ by an earlier failed load. */
+    if (m->src == QDIR_DEFERRED &&
+        renameat(dfd[QDIR_DEFERRED], m->id, dfd[QDIR_ACTIVE], m->id) < 0 && errno != ENOENT) {
+        snprintf(m->err.text, sizeof(m->err.text), "rename to active: %s", strerror(errno));
+        return -1;
+    }
+    int fd = open_in(m, QDIR_ACTIVE);
+    if (fd < 0 && errno == ENOENT)  /* a retried load of a new message */
+        fd = open_in(m, QDIR_INCOMING);
+    return fd;
+}
+
 static void load_work(struct workpool_job *job)
 {
     struct qmsg *m = (struct qmsg *)job;
     const int *dfd = m->q->dirfd;
     m->load = LOAD_RETRY;
-    /* ENOENT: taken already, or left in active/ by an earlier failed load. */
-    if (m->src != QDIR_ACTIVE &&
-        renameat(dfd[m->src], m->id, dfd[QDIR_ACTIVE], m->id) < 0 && errno != ENOENT) {
-        snprintf(m->err.text, sizeof(m->err.text), "rename to active: %s", strerror(errno));
+    m->err.text[0] = '\0';
+    m->fd = open_file(m);
+    if (m->fd < 0 && m->err.text[0] != '\0')
         return;
-    }
-    m->fd = openat(dfd[QDIR_ACTIVE], m->id, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
     if (m->fd < 0) {
         if (errno == ENOENT)
             m->load = LOAD_GONE;
@@ -49,7 +78,7 @@ static void load_work(struct workpool_job *job)
     m->load = LOAD_CORRUPT;
     close(m->fd);
     m->fd = -1;
-    if (renameat(dfd[QDIR_ACTIVE], m->id, dfd[QDIR_CORRUPT], m->id) < 0)
+    if (renameat(dfd[m->dir], m->id, dfd[QDIR_CORRUPT], m->id) < 0)
         snprintf(m->err.text + strlen(m->err.text), sizeof(m->err.text) - strlen(m->err.text),
                  " (and moving it to corrupt/ failed: %s)", strerror(errno));
 }
@@ -136,10 +165,10 @@ static void finish_work(struct workpool_job *job)
         if (m->r[i].to_mark && !qfile_mark_done(m->fd, m->env.rcpts[i].status_offset))
             m->finish_err = errno;
     if (m->remove) {
-        if (unlinkat(dfd[QDIR_ACTIVE], m->id, 0) < 0)
+        if (unlinkat(dfd[m->dir], m->id, 0) < 0)
             m->finish_err = errno;
     } else if (!qfile_write_schedule(m->fd, m->next_attempt_us, m->attempts, m->backoff_s) ||
-               renameat(dfd[QDIR_ACTIVE], m->id, dfd[QDIR_DEFERRED], m->id) < 0) {
+               renameat(dfd[m->dir], m->id, dfd[QDIR_DEFERRED], m->id) < 0) {
         m->finish_err = errno;
     }
     close(m->fd);
@@ -159,7 +188,7 @@ static void finish_done(struct workpool_job *job)
     } else if (m->finish_err == 0) {
         qmgr_defer_push(q, m->id, m->next_attempt_us);
     }
-    /* After a failed move the file is still in active/: the next start recovers it. */
+    /* After a failed move the file is still where it was: the next start recovers it. */
     qmgr_forget(q, m);
     if (q->rescan && !q->stopping) {
         q->rescan = false;
