@@ -22,6 +22,7 @@
 #include "ipc/idmap.h"
 #include "ipc/stream.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -136,6 +137,10 @@ static bool on_start(struct srv_conn *c, const struct ipc_msg *m)
         send_failure(c, m->id, why, false);
         return true;
     }
+    char mech[AUTH_MECH_NAME_MAX + 1];     /* SASL names are case-insensitive: one spelling */
+    for (size_t i = 0; i <= strlen(info.mech); i++)
+        mech[i] = (char)toupper((unsigned char)info.mech[i]);
+    info.mech = mech;
     const struct auth_service *svc = auth_server_service(c->s, info.service);
     if ((why = refuse_start(c, svc, &temp)) != NULL) {
         send_failure(c, m->id, why, temp);

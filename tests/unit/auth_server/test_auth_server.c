@@ -24,7 +24,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "auth/client.h"
@@ -509,6 +512,44 @@ static void oversized_step_is_refused_locally(void **state)
     assert_false(res.last.temporary);
 }
 
+/* Only root and the workers' uid may talk to the auth process. */
+static void stranger_is_refused(void **state)
+{
+    struct fixture *f = *state;
+    if (geteuid() != 0)
+        skip();
+    /* let anybody reach the socket file, so that only the peer check stands */
+    chmod(f->dir, 0755);
+    chmod(f->path, 0666);
+    logged[0] = '\0';
+    struct buf out;                 /* built before fork: the child must not allocate */
+    buf_init(&out, 0);
+    auth_proto_put_mechs_req(&out, 0, "");
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (setgid(65534) != 0 || setuid(65534) != 0)
+            _exit(2);
+        int fd = ipc_unix_connect(f->path);
+        if (fd < 0)
+            _exit(3);
+        (void)!send(fd, out.data, out.len, MSG_NOSIGNAL);  /* may find it closed already */
+        fcntl(fd, F_SETFL, 0);
+        char b[64];
+        _exit(read(fd, b, sizeof(b)) <= 0 ? 0 : 4);   /* closed (or reset) without an answer */
+    }
+    buf_free(&out);
+    int status = -1;
+    for (int i = 0; i < 1000; i++) {
+        spin(f->base, 10);
+        if (waitpid(pid, &status, WNOHANG) == pid)
+            break;
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        fail_msg("child status %d (exited %d, code %d, signal %d)", status, WIFEXITED(status),
+                 WEXITSTATUS(status), WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+    assert_non_null(strstr(logged, "refused a connection from uid 65534"));
+}
+
 int main(void)
 {
     log_set_hook(capture, NULL);
@@ -527,6 +568,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(garbage_closes_only_that_connection, setup, teardown),
         cmocka_unit_test_setup_teardown(oversized_step_is_refused_locally, setup, teardown),
+        cmocka_unit_test_setup_teardown(stranger_is_refused, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
