@@ -10,6 +10,7 @@
  */
 #include "master/master.h"
 
+#include "auth/server.h"
 #include "base/clock.h"
 #include "base/fileio.h"
 #include "base/log.h"
@@ -43,7 +44,7 @@
 /* How long children get to finish after SIGTERM before SIGKILL. */
 #define STOP_GRACE_SECONDS 40
 
-enum child_kind { CHILD_SMTPD, CHILD_QMGR };
+enum child_kind { CHILD_SMTPD, CHILD_QMGR, CHILD_AUTH };
 
 struct child {
     enum child_kind kind;
@@ -84,6 +85,12 @@ static void child_main(struct child *c)
     if (c->kind == CHILD_QMGR) {
         log_set_ident(st.syslog_name, "qmgr");
         code = qmgr_main(st.cfg);
+    } else if (c->kind == CHILD_AUTH) {
+        log_set_ident(st.syslog_name, "auth");     /* stays root: it reads the user database */
+        struct auth_server_setup setup;
+        if (!master_state_auth_setup(&st, &setup))
+            _exit(1);
+        code = auth_server_main(&setup);
     } else {
         log_set_ident(st.syslog_name, "smtpd");
         struct smtpd_worker_setup setup;
@@ -121,13 +128,15 @@ static struct child *add_child(enum child_kind kind, unsigned index)
 static void start_generation(void)
 {
     add_child(CHILD_QMGR, 0);
+    if (master_state_needs_auth(&st))
+        add_child(CHILD_AUTH, 0);
     for (unsigned i = 0; i < st.workers; i++)
         add_child(CHILD_SMTPD, take_index());
 }
 
 static const char *kind_name(enum child_kind k)
 {
-    return k == CHILD_QMGR ? "qmgr" : "smtpd";
+    return k == CHILD_QMGR ? "qmgr" : k == CHILD_AUTH ? "auth" : "smtpd";
 }
 
 static void remove_child(size_t i)
@@ -252,7 +261,9 @@ static void wait_for_kind(enum child_kind kind, int seconds)
  * The running generation makes way for a reload's. The queue manager
  * stops before the new one starts (two would deliver the same files).
  * SMTP workers only stop accepting (SIGUSR1) and leave once their
- * sessions end, so no client is cut short. A child waiting to be
+ * sessions end, so no client is cut short. The old auth process stops
+ * listening at once (the new one takes the socket over) and finishes the
+ * exchanges it has open. A child waiting to be
  * restarted is simply dropped.
  */
 static void retire_generation(void)
