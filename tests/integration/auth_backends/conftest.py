@@ -66,11 +66,13 @@ carol:%s
 
 
 class Dovecot:
-    def __init__(self, socket_path, inet_port=None):
+    def __init__(self, socket_path, inet_port=None, allow_nets=None):
         self.dir = tempfile.mkdtemp(prefix="gatepost-dovecot-")
         os.chmod(self.dir, 0o755)
         self.socket_path = socket_path
         self.inet_port = inet_port
+        # seed 000: "override_fields = allow_nets=..." on the passdb
+        self.override = "  override_fields = allow_nets=%s\n" % allow_nets if allow_nets else ""
         self.proc = None
         self.log_path = os.path.join(self.dir, "dovecot.log")
         # dave exists only in the file named for TLS-secured requests ("%{secured}").
@@ -103,7 +105,7 @@ default_login_user = dovenull
 passdb {{
   driver = passwd-file
   args = {d}/passwd
-}}
+{override}}}
 passdb {{
   driver = passwd-file
   args = {d}/passwd-%{{secured}}
@@ -118,7 +120,7 @@ service auth {{
     user = root
   }}
 {inet}}}
-""".format(d=self.dir, sock=self.socket_path, inet=inet))
+""".format(d=self.dir, sock=self.socket_path, inet=inet, override=self.override))
 
     def start(self):
         self.proc = subprocess.Popen(["dovecot", "-F", "-c", self.conf], stdin=subprocess.DEVNULL,

@@ -90,6 +90,19 @@ def test_allow_nets_sees_the_smtp_client(gatepost, dovecot_factory, authd):
     assert r.kind == "success" and r.user == "bob"
 
 
+def test_seed_000_override_allow_nets(gatepost, dovecot_factory, authd):
+    """The setup of seed 000: the passdb's override_fields limit everybody
+    to the campus networks, which only works if Dovecot sees the SMTP client."""
+    gp, dv, c = start_pair(gatepost, dovecot_factory, authd,
+                           allow_nets="127.0.0.0/8,::1/128,fe80::/64,10.20.0.0/16")
+    for addr, ok in (("10.20.3.4", True), ("127.0.0.1", True), ("::1", True),
+                     ("192.0.2.10", False), ("2001:db8::5", False), ("10.21.0.1", False)):
+        r, _ = c.exchange(service(gp), "LOGIN", [b"alice", b"secret"], client_addr=addr)
+        assert (r.kind == "success") == ok, (addr, r)
+        if not ok:
+            assert not r.temporary and r.reason == "authentication failure"
+
+
 def test_secured_flag_reaches_dovecot(gatepost, dovecot_factory, authd):
     """dave is only in the passdb file Dovecot picks for secured requests."""
     gp, dv, c = start_pair(gatepost, dovecot_factory, authd)
