@@ -1,7 +1,14 @@
 /*
- * Maildir delivery: write tmp/NAME, fsync it, link it to new/NAME, remove
- * tmp/NAME, fsync new/ (shared with concurrent deliveries to the same
- * Maildir). The message is in the mailbox exactly when new/NAME exists.
+ * Maildir delivery: write an unnamed file (O_TMPFILE) in new/, fsync it,
+ * give it its name new/NAME (linkat through /proc/self/fd), fsync new/
+ * (shared with concurrent deliveries to the same Maildir). The message is
+ * in the mailbox exactly when new/NAME exists, and it never has a name
+ * before its content is synced, so readers see only complete messages.
+ * This costs one directory entry per message instead of three (create in
+ * tmp/, link into new/, unlink from tmp/) and leaves nothing behind when
+ * interrupted. Where O_TMPFILE or /proc is missing, the classic way is
+ * used: write tmp/NAME, fsync it, link it to new/NAME, remove tmp/NAME,
+ * fsync new/.
  *
  * NAME is "<arrival seconds>.<queue id>R<recipient index>.<host>", fixed
  * for a given queue file and recipient, so a delivery that is repeated
@@ -21,6 +28,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +37,9 @@
 #include <unistd.h>
 
 #define MAILDIR_PATH_MAX 4096
+
+/* Set once O_TMPFILE or naming through /proc/self/fd failed: classic from then on. */
+static atomic_bool tmpfile_unsupported;
 
 struct maildir_paths {
     char base[MAILDIR_PATH_MAX];    /* the Maildir, no trailing slash */
@@ -202,6 +213,101 @@ static bool publish(const struct maildir_paths *p, struct deliver_result *out)
     return false;
 }
 
+/* Opens base/new, creating the Maildir when it is missing; -1 + errno. */
+static int open_new_dir(const struct maildir_paths *p)
+{
+    for (int attempt = 0;; attempt++) {
+        int fd = open(p->new_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd >= 0 || errno != ENOENT || attempt == 1 || !make_maildir(p->base))
+            return fd;
+    }
+}
+
+/* Kernels or file systems without O_TMPFILE. */
+static bool tmpfile_missing(int err)
+{
+    return err == EOPNOTSUPP || err == EISDIR || err == EINVAL;
+}
+
+/* Names the synced unnamed file fd new/NAME; EEXIST means an earlier copy. */
+static int name_file(int fd, int dfd, const struct maildir_paths *p)
+{
+    char proc[64];
+    snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+    if (linkat(AT_FDCWD, proc, dfd, p->name, AT_SYMLINK_FOLLOW) == 0 || errno == EEXIST)
+        return 0;
+    return errno;
+}
+
+/* Writes, syncs and names the message, then syncs new/. False when the
+ * file cannot be named through /proc (not mounted): nothing was published
+ * and out is not set. */
+static bool publish_tmpfile(int fd, int dfd, const struct maildir_paths *p,
+                            const struct deliver_request *req, const char *hdr, size_t hlen,
+                            struct deliver_result *out)
+{
+    if (!write_message(fd, req, hdr, hlen) || fsync(fd) < 0) {
+        deliver_set_errno(out, errno, "maildir delivery failed: error writing message");
+        return true;
+    }
+    int err = name_file(fd, dfd, p);
+    if (err == ENOENT)
+        return false;
+    if (err != 0) {
+        deliver_set_errno(out, err, "maildir delivery failed: create maildir file %s",
+                          p->new_file);
+        return true;
+    }
+    err = dirsync_shared(p->new_dir, dfd);
+    if (err == 0) {
+        deliver_set(out, DELIVER_OK, "2.0.0", "delivered to maildir");
+        return true;
+    }
+    unlinkat(dfd, p->name, 0);      /* not known to be durable: deliver again later */
+    deliver_set_errno(out, err, "maildir delivery failed: sync %s", p->new_dir);
+    return true;
+}
+
+/* False if this system cannot deliver this way (nothing was done then). */
+static bool deliver_tmpfile(const struct maildir_paths *p, const struct deliver_request *req,
+                            const char *hdr, size_t hlen, struct deliver_result *out)
+{
+    int dfd = open_new_dir(p);
+    if (dfd < 0) {
+        deliver_set_errno(out, errno, "maildir delivery failed: create maildir file %s",
+                          p->tmp);
+        return true;
+    }
+    int fd = openat(dfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        int err = errno;
+        close(dfd);
+        if (tmpfile_missing(err))
+            return false;
+        deliver_set_errno(out, err, "maildir delivery failed: create maildir file %s", p->tmp);
+        return true;
+    }
+    unlink(p->tmp);                 /* left by an interrupted classic delivery of this name */
+    bool done = publish_tmpfile(fd, dfd, p, req, hdr, hlen, out);
+    close(fd);
+    close(dfd);
+    return done;
+}
+
+static void deliver_classic(const struct maildir_paths *p, const struct deliver_request *req,
+                            const char *hdr, size_t hlen, struct deliver_result *out)
+{
+    int fd = create_tmp(p);
+    if (fd < 0) {
+        deliver_set_errno(out, errno, "maildir delivery failed: create maildir file %s", p->tmp);
+    } else if (!write_tmp(fd, req, hdr, hlen)) {
+        deliver_set_errno(out, errno, "maildir delivery failed: error writing message");
+        unlink(p->tmp);
+    } else if (publish(p, out)) {
+        deliver_set(out, DELIVER_OK, "2.0.0", "delivered to maildir");
+    }
+}
+
 void deliver_maildir(const struct deliver_request *req, struct deliver_result *out)
 {
     struct maildir_paths *p = xmalloc(sizeof(*p));
@@ -216,17 +322,9 @@ void deliver_maildir(const struct deliver_request *req, struct deliver_result *o
     } else if (req->size_limit > 0 && hlen + req->content_size > (uint64_t)req->size_limit) {
         deliver_set(out, DELIVER_BOUNCE, "5.2.2",
                     "maildir delivery failed: error writing message: %s", strerror(EFBIG));
-    } else {
-        int fd = create_tmp(p);
-        if (fd < 0) {
-            deliver_set_errno(out, errno, "maildir delivery failed: create maildir file %s",
-                              p->tmp);
-        } else if (!write_tmp(fd, req, hdr, hlen)) {
-            deliver_set_errno(out, errno, "maildir delivery failed: error writing message");
-            unlink(p->tmp);
-        } else if (publish(p, out)) {
-            deliver_set(out, DELIVER_OK, "2.0.0", "delivered to maildir");
-        }
+    } else if (atomic_load(&tmpfile_unsupported) || !deliver_tmpfile(p, req, hdr, hlen, out)) {
+        atomic_store(&tmpfile_unsupported, true);
+        deliver_classic(p, req, hdr, hlen, out);
     }
     free(hdr);
     free(p);
