@@ -4,7 +4,7 @@
 # latency, and idle sessions with their memory. See bench/README.md.
 #
 #   bench/run.sh [-c "1 10 50 200"] [-n 5000] [-s 4096] [-r 3] [-i 10000]
-#                [-I 1000] [--rev REV] [--no-install] [--no-build]
+#                [-I 1000] [-S "postfix gatepost"] [--rev REV] [--no-install] [--no-build]
 #
 # Runs as root (Postfix's alternate instance, cgroups, mailbox owners).
 # Traffic goes only to 127.0.0.1. Both servers are stopped and the
@@ -32,6 +32,7 @@ INSTALL=yes
 BUILD=yes
 BUILD_DIR=${BENCH_BUILD_DIR:-build-bench}
 REV=
+SERVERS="postfix gatepost"
 
 usage() {
     sed -n '5,6p' "$0" >&2
@@ -46,6 +47,7 @@ while [ $# -gt 0 ]; do
     -r) REPEATS=$2; shift ;;
     -i) IDLE_GP=$2; shift ;;
     -I) IDLE_PF=$2; shift ;;
+    -S) SERVERS=$2; shift ;;
     --rev) REV=$2; shift ;;
     --no-install) INSTALL=no ;;
     --no-build) BUILD=no ;;
@@ -56,6 +58,10 @@ done
 for v in $CLIENTS $MESSAGES $SIZE $REPEATS $IDLE_GP $IDLE_PF; do
     [[ $v =~ ^[0-9]+$ ]] || fail "not a number: $v"
 done
+for s in $SERVERS; do
+    case $s in postfix|gatepost) ;; *) fail "-S: unknown server $s" ;; esac
+done
+has() { [[ " $SERVERS " == *" $1 "* ]]; }
 [ "$(id -u)" -eq 0 ] || fail "run as root (Postfix instance, cgroups, mailbox owners)"
 
 # ---- dependencies and build ----
@@ -118,15 +124,21 @@ if [ "$(ulimit -n)" -lt "$need_fd" ]; then
 fi
 MAIL_UID=$(id -u gatepost) MAIL_GID=$(id -g gatepost)
 
-acct_create postfix
-acct_create gatepost
 PF_PORT=$(free_port 20025)
 GP_PORT=$(free_port $((PF_PORT + 1)))
-pf_setup "$TMP/postfix" "$PF_PORT" "$MAIL_UID" "$MAIL_GID"
-gp_setup "$TMP/gatepost" "$GP_PORT" "$MAIL_UID" "$MAIL_GID" $((IDLE_GP + 1000))
-pf_start
-gp_start
-say "Postfix on 127.0.0.1:$PF_PORT, gatepost on 127.0.0.1:$GP_PORT; CPU accounting: $ACCT_MODE"
+if has postfix; then
+    acct_create postfix
+    pf_setup "$TMP/postfix" "$PF_PORT" "$MAIL_UID" "$MAIL_GID"
+    pf_start
+    say "Postfix listens on 127.0.0.1:$PF_PORT"
+fi
+if has gatepost; then
+    acct_create gatepost
+    gp_setup "$TMP/gatepost" "$GP_PORT" "$MAIL_UID" "$MAIL_GID" $((IDLE_GP + 1000))
+    gp_start
+    say "gatepost listens on 127.0.0.1:$GP_PORT"
+fi
+say "CPU accounting: $ACCT_MODE"
 
 # ---- measurements ----
 
@@ -139,12 +151,12 @@ for (( rep = 1; rep <= REPEATS; rep++ )); do
         # Alternate which server goes first so drift hits both alike.
         if (( rep % 2 )); then order="postfix gatepost"; else order="gatepost postfix"; fi
         for srv in $order; do
-            load_point "$srv" "$c" "$rep"
+            ! has "$srv" || load_point "$srv" "$c" "$rep"
         done
     done
 done
-idle_point postfix "$IDLE_PF"
-idle_point gatepost "$IDLE_GP"
+! has postfix || [ "$IDLE_PF" -eq 0 ] || idle_point postfix "$IDLE_PF"
+! has gatepost || [ "$IDLE_GP" -eq 0 ] || idle_point gatepost "$IDLE_GP"
 
 # ---- report ----
 

@@ -141,6 +141,8 @@ describe_machine() {
     echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
     echo "machine: $(nproc) CPUs ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)), $(awk '/^MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo) RAM, Linux $(uname -r)"
     echo "disk: $(findmnt -n -o SOURCE,FSTYPE -T "$TMP" | tr -s ' ') under $TMP"
-    echo "Postfix: default_process_limit = $(postconf -c "$PF_CONF" -h default_process_limit), its other limits at their defaults"
-    echo "gatepost: smtpd_workers = $("$GP_BIN" -c "$GP_DIR" config -h smtpd_workers) (0: one per CPU), smtpd_connection_limit = $("$GP_BIN" -c "$GP_DIR" config -h smtpd_connection_limit)"
+    ! has postfix ||
+        echo "Postfix: default_process_limit = $(postconf -c "$PF_CONF" -h default_process_limit), its other limits at their defaults"
+    ! has gatepost ||
+        echo "gatepost: smtpd_workers = $("$GP_BIN" -c "$GP_DIR" config -h smtpd_workers) (0: one per CPU), smtpd_connection_limit = $("$GP_BIN" -c "$GP_DIR" config -h smtpd_connection_limit)"
 }
