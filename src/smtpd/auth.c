@@ -655,9 +655,11 @@ void smtpd_auth_response(struct smtpd_session *s, const char *line, size_t len)
     struct smtpd_auth_state *st = &s->auth;
     st->waiting_response = false;
     if (len == 1 && line[0] == '*') {
-        /* RFC 4954 4: the client cancels. */
+        /* RFC 4954 4: the client cancels. Postfix's line, which fail2ban's
+         * "authentication failed" patterns rightly do not count. */
         end_exchange(s);
-        log_failure(s, "authentication aborted by the client", NULL);
+        log_msg(&s->svc->ident, LOG_LEVEL_WARNING, "%s: SASL %s authentication aborted",
+                s->namaddr, s->auth.mech);
         st->failures++;
         smtpd_reply(s, 501, "5.7.0", "Authentication aborted");
         if (st->failures >= s->svc->auth->failure_limit) {
