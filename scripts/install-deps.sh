@@ -26,7 +26,7 @@ pkgs="gcc libc6-dev make meson ninja-build pkg-config ca-certificates
 # Tests: unit tests, sanitizer and fuzzer builds, real clients and peers.
 test_pkgs="clang libclang-rt-14-dev llvm libcmocka-dev python3 python3-pytest
       swaks pflogsumm dovecot-core sasl2-bin libsasl2-modules db-util lmdb-utils
-      fail2ban nsd iproute2 procps gsasl socat"
+      fail2ban nsd iproute2 procps gsasl socat libnet-ssleay-perl"
 bench_pkgs="postfix iproute2 procps smem"
 
 case "$mode" in
