@@ -52,6 +52,7 @@ static const struct { const char *name, *value; } defaults[] = {
     { "relay_recipient_maps", "" },
     { "virtual_uid_maps", "" },
     { "virtual_gid_maps", "" },
+    { "smtpd_sender_login_maps", "" },
     { "virtual_mailbox_base", "" },
     { "virtual_minimum_uid", "100" },
     { "home_mailbox", "" },
@@ -381,6 +382,7 @@ struct policy_env *policy_env_new_source(const struct policy_source *src, struct
     env->relay_rcpt = open_maps(&b, "relay_recipient_maps");
     env->virtual_uid = open_maps(&b, "virtual_uid_maps");
     env->virtual_gid = open_maps(&b, "virtual_gid_maps");
+    env->sender_login = open_maps(&b, "smtpd_sender_login_maps");
     compile_classes(&b);
     compile_lists(&b);
     if (b.errors == 0)
@@ -439,6 +441,7 @@ void policy_env_free(struct policy_env *env)
     maplist_close(env->relay_rcpt);
     maplist_close(env->virtual_uid);
     maplist_close(env->virtual_gid);
+    maplist_close(env->sender_login);
     free(env->myorigin);
     free(env->recipient_delimiter);
     free(env->double_bounce_sender);

@@ -10,6 +10,7 @@
  *   policy_eval.c     the evaluator: lists, frames, parking and resuming
  *   policy_check.c    sequencing of the stages (smtpd_delay_reject etc.)
  *   route.c           address classes and recipient validation
+ *   sender_login.c    smtpd_sender_login_maps and the *_sender_login_mismatch rows
  *   hostname.c        host name and address-literal syntax checks
  *
  * A restriction list is compiled at load into an array of steps, each a
@@ -154,6 +155,7 @@ struct policy_env {
     struct netaddr *my_addrs;       /* inet_interfaces (for [address] literals) */
     size_t n_my_addrs;
     struct maplist *local_rcpt, *virtual_mailbox, *relay_rcpt, *virtual_uid, *virtual_gid;
+    struct maplist *sender_login;   /* smtpd_sender_login_maps */
 
     char *myorigin, *recipient_delimiter, *double_bounce_sender, *null_access_key;
     char *virtual_mailbox_base, *home_mailbox, *mail_spool_directory;

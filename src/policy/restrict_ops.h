@@ -1,5 +1,6 @@
 /*
- * The functions behind the restriction table's rows (restrict_ops.c),
+ * The functions behind the restriction table's rows (restrict_ops.c,
+ * sender_login.c),
  * declared once for the table (restrict_table.c). Private to src/policy.
  */
 #ifndef GATEPOST_POLICY_RESTRICT_OPS_H
@@ -28,6 +29,10 @@ OPFN(op_reject_non_fqdn_helo_hostname);
 OPFN(op_check_sender_access);
 OPFN(op_reject_non_fqdn_sender);
 OPFN(op_reject_unlisted_sender);
+OPFN(op_reject_sender_login_mismatch);
+OPFN(op_reject_authenticated_sender_login_mismatch);
+OPFN(op_reject_known_sender_login_mismatch);
+OPFN(op_reject_unauthenticated_sender_login_mismatch);
 OPFN(op_check_recipient_access);
 OPFN(op_reject_non_fqdn_recipient);
 OPFN(op_reject_unlisted_recipient);
