@@ -4,7 +4,8 @@
   report.py RAW.tsv
 
 RAW lines are "server<TAB>clients<TAB>metric<TAB>value" (clients is "idle"
-for the idle-session run). Each cell shows the median over the repeats
+for the idle-session run and "sub:N" for authenticated submission at N
+clients). Each cell shows the median over the repeats
 and, when there was more than one, [min-max]. The ratio column is
 gatepost's median over Postfix's. The table ends with the targets of the
 comparison and whether the medians meet them."""
@@ -26,6 +27,15 @@ LOAD_ROWS = (
     ("ovf_ss", "listen overflows (smtp-source run)", 0),
     ("ovf_sl", "listen overflows (smtpload run)", 0),
     ("fail_sl", "failed transactions (smtpload)", 0),
+)
+# The authenticated-submission runs (--auth), clients "sub:N".
+SUB_ROWS = (
+    ("rate_sl", "accepted msg/s", 0),
+    ("deliver_s", "s until all in the Maildir", 2),
+    ("cpu_k", "server CPU s / 1000 msgs", 2),
+    ("p50", "latency p50, connect to 250 (ms)", 1),
+    ("p99", "latency p99, connect to 250 (ms)", 1),
+    ("fail_sl", "failed transactions", 0),
 )
 IDLE_ROWS = (
     ("offered", "sessions offered", 0),
@@ -94,6 +104,11 @@ def client_counts(data):
     return [str(c) for c in sorted(counts)]
 
 
+def sub_counts(data):
+    counts = {int(c[4:]) for (_, c, _) in data if c.startswith("sub:") and c[4:].isdigit()}
+    return ["sub:%d" % c for c in sorted(counts)]
+
+
 def verdict(ok):
     return "met" if ok else "NOT met"
 
@@ -131,6 +146,11 @@ def main():
     for clients in client_counts(data):
         lines.append("%s concurrent client%s" % (clients, "" if clients == "1" else "s"))
         lines += rows(data, clients, LOAD_ROWS)
+    for key in sub_counts(data):
+        n = key[4:]
+        lines.append("submission (STARTTLS, AUTH PLAIN), %s concurrent client%s" %
+                     (n, "" if n == "1" else "s"))
+        lines += rows(data, key, SUB_ROWS)
     if any(c == "idle" for (_, c, _) in data):
         lines.append("idle sessions")
         lines += rows(data, "idle", IDLE_ROWS)

@@ -9,6 +9,13 @@
  * 250 reply after the message, and prints throughput and latency
  * percentiles on one key=value line.
  *
+ * Submission mode (-S, optionally -A USER:PASSWORD) makes each transaction
+ * an authenticated submission: EHLO, STARTTLS, a full TLS handshake (no
+ * session is ever resumed, so every connection costs what a new client's
+ * does), EHLO again, AUTH PLAIN with an initial response, then MAIL as
+ * above. The server's certificate is not verified: the peer is a local
+ * test server with a throw-away certificate.
+ *
  * Idle mode opens N connections (at most C setting up at a time), takes
  * each through the greeting and EHLO, then holds them without a word,
  * prints "held=..." and waits until SIGTERM/SIGINT or the hold time; it
@@ -21,7 +28,7 @@
  * refused, since this program is built to overload whatever it talks to.
  *
  *   smtpload -p PORT -c CONC -n COUNT [-s BYTES] [-f FROM] [-t TO]
- *            [-a ADDR] [-T SECONDS] [-L FILE]
+ *            [-a ADDR] [-T SECONDS] [-L FILE] [-S [-A USER:PASSWORD]]
  *   smtpload -p PORT -i COUNT [-c SETUP_CONC] [-w HOLD_SECONDS] [-T SECONDS]
  */
 #include <arpa/inet.h>
@@ -29,6 +36,9 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -53,6 +63,10 @@ enum state {
     ST_CONNECT,    /* non-blocking connect in progress */
     ST_GREETING,   /* waiting for 220 */
     ST_EHLO,       /* waiting for 250 to EHLO */
+    ST_STARTTLS,   /* waiting for 220 to STARTTLS */
+    ST_HANDSHAKE,  /* TLS handshake in progress */
+    ST_EHLO_TLS,   /* waiting for 250 to the EHLO inside TLS */
+    ST_AUTH,       /* waiting for 235 to AUTH PLAIN */
     ST_MAIL,
     ST_RCPT,
     ST_DATA,       /* waiting for 354 */
@@ -63,6 +77,7 @@ enum state {
 
 struct conn {
     int fd;
+    SSL *ssl;                 /* after STARTTLS; NULL before */
     enum state st;
     int64_t started_us;       /* connect() call */
     int64_t deadline_us;
@@ -81,6 +96,9 @@ struct load {
     unsigned timeout_s, hold_s;
     size_t size;
     const char *from, *to, *latfile;
+    int starttls;             /* -S */
+    char *auth_cmd;           /* -A: "AUTH PLAIN <base64>\r\n", or NULL */
+    SSL_CTX *tls;
     /* shared message: headers, payload, final dot */
     char *msg;
     size_t msglen;
@@ -94,7 +112,7 @@ struct load {
     size_t nlat;
     int64_t t0_us, t1_us;
     char lasterr[160];
-    unsigned nerr_connect, nerr_reply, nerr_timeout, nerr_io;
+    unsigned nerr_connect, nerr_reply, nerr_timeout, nerr_io, nerr_tls;
 };
 
 /* What a reply in a state must be, and where it leads. */
@@ -106,7 +124,10 @@ struct step {
 
 static const struct step steps[] = {
     { ST_GREETING, 220, ST_EHLO },
-    { ST_EHLO, 250, ST_MAIL },   /* idle mode diverts to ST_IDLE */
+    { ST_EHLO, 250, ST_MAIL },   /* idle mode diverts to ST_IDLE, -S to ST_STARTTLS */
+    { ST_STARTTLS, 220, ST_HANDSHAKE },
+    { ST_EHLO_TLS, 250, ST_AUTH },    /* without -A straight to ST_MAIL */
+    { ST_AUTH, 235, ST_MAIL },
     { ST_MAIL, 250, ST_RCPT },
     { ST_RCPT, 250, ST_DATA },
     { ST_DATA, 354, ST_BODY },
@@ -182,6 +203,50 @@ static void build_message(struct load *l)
     l->msglen = len + 3;
 }
 
+/* ---- TLS and AUTH ---- */
+
+/* A client context for throw-away local certificates: no verification,
+ * and no session kept, so that every connection does a full handshake. */
+static SSL_CTX *tls_context(void)
+{
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    if (ctx == NULL)
+        die("SSL_CTX_new failed");
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+    SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+    return ctx;
+}
+
+/* "AUTH PLAIN <base64(NUL user NUL password)>\r\n" for -A USER:PASSWORD
+ * (RFC 4616, initial response of RFC 4954). */
+static char *auth_plain_cmd(const char *userpass)
+{
+    const char *colon = strchr(userpass, ':');
+    if (colon == NULL)
+        die("-A: expected USER:PASSWORD");
+    size_t ulen = (size_t)(colon - userpass), plen = strlen(colon + 1);
+    if (ulen == 0 || ulen > 256 || plen > 256)
+        die("-A: the user (not empty) and the password are limited to 256 bytes");
+    unsigned char raw[2 + 256 + 256];
+    size_t n = 0;
+    raw[n++] = 0;
+    memcpy(raw + n, userpass, ulen);
+    n += ulen;
+    raw[n++] = 0;
+    memcpy(raw + n, colon + 1, plen);
+    n += plen;
+    char b64[4 * ((sizeof(raw) + 2) / 3) + 1];
+    int len = EVP_EncodeBlock((unsigned char *)b64, raw, (int)n);
+    OPENSSL_cleanse(raw, sizeof(raw));
+    size_t cap = (size_t)len + sizeof("AUTH PLAIN \r\n");
+    char *cmd = xcalloc(1, cap);
+    snprintf(cmd, cap, "AUTH PLAIN %s\r\n", b64);
+    OPENSSL_cleanse(b64, sizeof(b64));
+    return cmd;
+}
+
 /* ---- connections ---- */
 
 static void note_error(struct load *l, unsigned *counter, const char *fmt, ...)
@@ -197,6 +262,13 @@ static void note_error(struct load *l, unsigned *counter, const char *fmt, ...)
  * mode never (a held session that ends is a lost one). */
 static void conn_close(struct load *l, struct conn *c)
 {
+    if (c->ssl != NULL) {
+        /* Best effort close_notify; the socket is non-blocking. */
+        if (SSL_is_init_finished(c->ssl))
+            SSL_shutdown(c->ssl);
+        SSL_free(c->ssl);
+        c->ssl = NULL;
+    }
     if (c->fd >= 0) {
         epoll_ctl(l->ep, EPOLL_CTL_DEL, c->fd, NULL);
         close(c->fd);
@@ -264,6 +336,30 @@ static void conn_sendf(struct load *l, struct conn *c, const char *fmt, ...)
     conn_send(l, c, c->cmd, (size_t)n);
 }
 
+/* What SSL_read/SSL_write/SSL_connect's result R means: 1 when the
+ * TLS layer waits for the socket (events adjusted), 0 at a clean close, -1
+ * on an error (noted). */
+static int tls_wait(struct load *l, struct conn *c, int r, const char *what)
+{
+    int e = SSL_get_error(c->ssl, r);
+    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+        conn_want(l, c, e == SSL_ERROR_WANT_READ ? EPOLLIN : EPOLLOUT);
+        return 1;
+    }
+    if (e == SSL_ERROR_ZERO_RETURN)
+        return 0;
+    unsigned long code = ERR_get_error();
+    char why[120];
+    if (code != 0)
+        ERR_error_string_n(code, why, sizeof(why));
+    else
+        snprintf(why, sizeof(why), "%s", e == SSL_ERROR_SYSCALL ? "connection closed" : "unknown");
+    note_error(l, &l->nerr_tls, "state %d: TLS %s: %s", (int)c->st, what, why);
+    return -1;
+}
+
+static void conn_handshake(struct load *l, struct conn *c);
+
 /* Sends what the new state starts with. */
 static void conn_enter(struct load *l, struct conn *c, enum state next)
 {
@@ -271,6 +367,16 @@ static void conn_enter(struct load *l, struct conn *c, enum state next)
     c->rlen = 0;
     switch (next) {
     case ST_EHLO: conn_sendf(l, c, "EHLO load.bench.example\r\n"); break;
+    case ST_STARTTLS: conn_sendf(l, c, "STARTTLS\r\n"); break;
+    case ST_HANDSHAKE:
+        c->ssl = SSL_new(l->tls);
+        if (c->ssl == NULL || SSL_set_fd(c->ssl, c->fd) != 1)
+            die("SSL_new failed");
+        SSL_set_connect_state(c->ssl);
+        conn_handshake(l, c);
+        break;
+    case ST_EHLO_TLS: conn_sendf(l, c, "EHLO load.bench.example\r\n"); break;
+    case ST_AUTH: conn_send(l, c, l->auth_cmd, strlen(l->auth_cmd)); break;
     case ST_MAIL: conn_sendf(l, c, "MAIL FROM:<%s>\r\n", l->from); break;
     case ST_RCPT: conn_sendf(l, c, "RCPT TO:<%s>\r\n", l->to); break;
     case ST_DATA: conn_sendf(l, c, "DATA\r\n"); break;
@@ -307,7 +413,60 @@ static void conn_reply(struct load *l, struct conn *c, int code)
         conn_close(l, c);
         return;
     }
-    conn_enter(l, c, c->st == ST_EHLO && l->idle ? ST_IDLE : s->next);
+    enum state next = s->next;
+    if (c->st == ST_EHLO && l->idle)
+        next = ST_IDLE;
+    else if (c->st == ST_EHLO && l->starttls)
+        next = ST_STARTTLS;
+    else if (c->st == ST_EHLO_TLS && l->auth_cmd == NULL)
+        next = ST_MAIL;
+    conn_enter(l, c, next);
+}
+
+/* One step of the client handshake; on success the EHLO inside TLS. */
+static void conn_handshake(struct load *l, struct conn *c)
+{
+    ERR_clear_error();
+    int r = SSL_connect(c->ssl);
+    if (r == 1) {
+        conn_enter(l, c, ST_EHLO_TLS);
+        return;
+    }
+    int w = tls_wait(l, c, r, "handshake");
+    if (w > 0)
+        return;
+    if (w == 0)
+        note_error(l, &l->nerr_tls, "state %d: TLS handshake: closed", (int)c->st);
+    conn_close(l, c);
+}
+
+/* read(2) or SSL_read: bytes read, 0 at the end, -1 with errno EAGAIN
+ * when nothing is there yet, -1 with errno EPROTO on a (noted) TLS error. */
+static ssize_t conn_read(struct load *l, struct conn *c, char *buf, size_t len)
+{
+    if (c->ssl == NULL)
+        return read(c->fd, buf, len);
+    ERR_clear_error();
+    int n = SSL_read(c->ssl, buf, (int)len);
+    if (n > 0)
+        return n;
+    int w = tls_wait(l, c, n, "read");
+    errno = w > 0 ? EAGAIN : EPROTO;
+    return w == 0 ? 0 : -1;
+}
+
+/* write(2) or SSL_write, with the same results as conn_read. */
+static ssize_t conn_write(struct load *l, struct conn *c, const char *buf, size_t len)
+{
+    if (c->ssl == NULL)
+        return write(c->fd, buf, len);
+    ERR_clear_error();
+    int n = SSL_write(c->ssl, buf, (int)len);
+    if (n > 0)
+        return n;
+    int w = tls_wait(l, c, n, "write");
+    errno = w > 0 ? EAGAIN : EPROTO;
+    return -1;
 }
 
 /* Returns the code of the final line of a complete reply in rbuf, 0 if
@@ -334,9 +493,13 @@ static int reply_code(const char *buf, size_t len)
 
 static void conn_readable(struct load *l, struct conn *c)
 {
-    ssize_t n = read(c->fd, c->rbuf + c->rlen, sizeof(c->rbuf) - c->rlen);
+    ssize_t n = conn_read(l, c, c->rbuf + c->rlen, sizeof(c->rbuf) - c->rlen);
     if (n < 0 && (errno == EAGAIN || errno == EINTR))
         return;
+    if (n < 0 && errno == EPROTO) {
+        conn_close(l, c);
+        return;
+    }
     if (n <= 0) {
         if (c->st == ST_IDLE)
             l->lost++;
@@ -354,6 +517,9 @@ static void conn_readable(struct load *l, struct conn *c)
         conn_close(l, c);
     } else if (code > 0) {
         conn_reply(l, c, code);
+    } else if (c->ssl != NULL && SSL_pending(c->ssl) > 0) {
+        /* The rest of the reply is decrypted already: epoll will not tell. */
+        conn_readable(l, c);
     }
 }
 
@@ -373,11 +539,12 @@ static void conn_writable(struct load *l, struct conn *c)
         return;
     }
     while (c->outoff < c->outlen) {
-        ssize_t n = write(c->fd, c->out + c->outoff, c->outlen - c->outoff);
+        ssize_t n = conn_write(l, c, c->out + c->outoff, c->outlen - c->outoff);
         if (n < 0 && errno == EAGAIN)
             return;
         if (n <= 0) {
-            note_error(l, &l->nerr_io, "write: %s", strerror(errno));
+            if (errno != EPROTO)
+                note_error(l, &l->nerr_io, "write: %s", strerror(errno));
             conn_close(l, c);
             return;
         }
@@ -386,17 +553,18 @@ static void conn_writable(struct load *l, struct conn *c)
     conn_want(l, c, EPOLLIN);
 }
 
+/* Dispatch by state, not by event: TLS may need to read in order to write
+ * and the reverse, and asks for the event it waits for (tls_wait). */
 static void conn_event(struct load *l, struct conn *c, uint32_t events)
 {
+    (void)events;
     if (c->st == ST_FREE)
         return;
-    if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) {
-        if (c->st == ST_CONNECT || c->outoff < c->outlen) {
-            conn_writable(l, c);
-            return;
-        }
-    }
-    if (events & (EPOLLIN | EPOLLERR | EPOLLHUP))
+    if (c->st == ST_HANDSHAKE)
+        conn_handshake(l, c);
+    else if (c->st == ST_CONNECT || c->outoff < c->outlen)
+        conn_writable(l, c);
+    else
         conn_readable(l, c);
 }
 
@@ -516,10 +684,11 @@ static void report_send(struct load *l)
     size_t n = collect_latencies(l);
     double wall = (double)(l->t1_us - l->t0_us) / 1e6;
     printf("sent=%u failed=%u wall_s=%.3f rate=%.1f p50_ms=%.2f p90_ms=%.2f "
-           "p99_ms=%.2f max_ms=%.2f err_connect=%u err_reply=%u err_timeout=%u err_io=%u\n",
+           "p99_ms=%.2f max_ms=%.2f err_connect=%u err_reply=%u err_timeout=%u err_io=%u "
+           "err_tls=%u\n",
            l->ok, l->failed, wall, wall > 0 ? l->ok / wall : 0.0, pct_ms(l->lat, n, 50),
            pct_ms(l->lat, n, 90), pct_ms(l->lat, n, 99), n ? (double)l->lat[n - 1] / 1000.0 : 0,
-           l->nerr_connect, l->nerr_reply, l->nerr_timeout, l->nerr_io);
+           l->nerr_connect, l->nerr_reply, l->nerr_timeout, l->nerr_io, l->nerr_tls);
     if (l->latfile)
         write_latencies(l, n);
 }
@@ -530,7 +699,7 @@ static void usage(void)
 {
     fprintf(stderr,
             "usage: smtpload -p PORT -c CONC -n COUNT [-s BYTES] [-f FROM] [-t TO]\n"
-            "                [-a ADDR] [-T SECONDS] [-L FILE]\n"
+            "                [-a ADDR] [-T SECONDS] [-L FILE] [-S [-A USER:PASSWORD]]\n"
             "       smtpload -p PORT -i COUNT [-c SETUP_CONC] [-w HOLD_SECONDS] [-T SECONDS]\n");
     exit(2);
 }
@@ -550,6 +719,7 @@ static void parse_args(struct load *l, int argc, char **argv)
 {
     const char *addr = "127.0.0.1";
     unsigned port = 0;
+    const char *auth = NULL;
     int opt;
     l->conc = 1;
     l->size = 4096;
@@ -557,7 +727,7 @@ static void parse_args(struct load *l, int argc, char **argv)
     l->hold_s = 600;
     l->from = "sender@load.bench.example";
     l->to = "user@bench.example";
-    while ((opt = getopt(argc, argv, "a:p:c:n:s:f:t:T:L:i:w:")) != -1) {
+    while ((opt = getopt(argc, argv, "a:p:c:n:s:f:t:T:L:i:w:SA:")) != -1) {
         switch (opt) {
         case 'a': addr = optarg; break;
         case 'p': port = parse_uint(optarg, 65535, "-p"); break;
@@ -570,6 +740,8 @@ static void parse_args(struct load *l, int argc, char **argv)
         case 'L': l->latfile = optarg; break;
         case 'i': l->idle = parse_uint(optarg, MAX_CONNS, "-i"); break;
         case 'w': l->hold_s = parse_uint(optarg, 86400, "-w"); break;
+        case 'S': l->starttls = 1; break;
+        case 'A': auth = optarg; break;
         default: usage();
         }
     }
@@ -577,6 +749,14 @@ static void parse_args(struct load *l, int argc, char **argv)
         usage();
     if (!l->idle && l->count == 0)
         usage();
+    if ((l->starttls || auth != NULL) && l->idle)
+        die("-S and -A are for send mode");
+    if (auth != NULL && !l->starttls)
+        die("-A needs -S: credentials go only over TLS");
+    if (auth != NULL)
+        l->auth_cmd = auth_plain_cmd(auth);
+    if (l->starttls)
+        l->tls = tls_context();
     if (strlen(l->from) > 256 || strlen(l->to) > 256)
         die("addresses are limited to 256 bytes");
     set_addr(l, addr, port);
