@@ -6,7 +6,7 @@
 #
 #   bench/run.sh [-c "1 10 50 200"] [-n 5000] [-s 4096] [-r 3] [-i 10000]
 #                [-I 1000] [-S "postfix gatepost"] [--rev REV] [--no-install] [--no-build]
-#                [--auth [-a "10 50"] [-m 1000]]
+#                [--auth [-a "10 50"] [-m 500]]
 #
 # Runs as root (Postfix's alternate instance, cgroups, mailbox owners).
 # Traffic goes only to 127.0.0.1. Both servers are stopped and the
@@ -38,7 +38,7 @@ REV=
 SERVERS="postfix gatepost"
 AUTH=no
 SUB_CLIENTS="10 50"
-SUB_MESSAGES=1000
+SUB_MESSAGES=500
 PF_SUB_PORT= GP_SUB_PORT= SUB_SCHEMES=
 
 usage() {
