@@ -256,3 +256,98 @@ def authd():
     yield connect
     for c in made:
         c.close()
+
+
+# ---- end to end over SMTP: one daemon per module, a TLS certificate ----
+
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "runtime error:", "ERROR: LeakSanitizer",
+                     "panic:")
+
+
+@pytest.fixture(scope="module")
+def tls_cert():
+    """A self-signed certificate for 127.0.0.1 / localhost / mx.test.example;
+    clients trust it as their CA. -> {"crt", "key"} paths."""
+    d = tempfile.mkdtemp(prefix="gatepost-cert-")
+    os.chmod(d, 0o755)
+    crt, key = os.path.join(d, "cert.pem"), os.path.join(d, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj",
+                    "/CN=mx.test.example", "-addext",
+                    "subjectAltName=DNS:mx.test.example,DNS:localhost,IP:127.0.0.1",
+                    "-addext", "basicConstraints=critical,CA:TRUE",
+                    "-keyout", key, "-out", crt], check=True, capture_output=True, timeout=60)
+    os.chmod(key, 0o644)
+    yield {"crt": crt, "key": key}
+    shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def module_gatepost():
+    """module_gatepost(main={...}, master=[...], start=True) -> an Instance
+    shared by a module's tests (no fixture DNS: clients are "unknown"),
+    checked for sanitizer reports when the module ends."""
+    from lib.gatepost import Instance
+    made = []
+
+    def make(main=None, master=None, start=True, **kw):
+        inst = Instance(main=main, master=master, **kw)
+        made.append(inst)
+        if start:
+            inst.start()
+        return inst
+
+    yield make
+    problems = []
+    for inst in made:
+        inst.stop()
+        text = inst.stderr_text() + inst.log()
+        for marker in SANITIZER_MARKERS:
+            if marker in text:
+                problems.append("%s: %s" % (inst.dir, text[text.index(marker):][:2000]))
+    for inst in made:
+        if not problems:
+            inst.cleanup()
+    assert not problems, "sanitizer or panic output:\n" + "\n".join(problems)
+
+
+@pytest.fixture(scope="module")
+def module_dovecot():
+    """module_dovecot(socket_path, failure_delay=None, **kw) -> a started
+    Dovecot for the module; failure_delay replaces its auth_failure_delay."""
+    if shutil.which("dovecot") is None:
+        pytest.skip("dovecot is not installed")
+    need_root("Dovecot")
+    for name in ("dovecot", "dovenull"):
+        try:
+            pwd.getpwnam(name)
+        except KeyError:
+            pytest.skip("no %s user" % name)
+    made = []
+
+    def make(socket_path, failure_delay=None, **kw):
+        d = Dovecot(socket_path, **kw)
+        made.append(d)
+        if failure_delay is not None:
+            with open(d.conf) as f:
+                text = f.read()
+            with open(d.conf, "w") as f:
+                f.write(text.replace("auth_failure_delay = 2 secs",
+                                     "auth_failure_delay = %s" % failure_delay))
+        return d.start()
+
+    yield make
+    for d in made:
+        d.cleanup()
+
+
+@pytest.fixture(scope="module")
+def module_saslauthd():
+    if shutil.which("saslauthd") is None:
+        pytest.skip("saslauthd is not installed")
+    need_root("saslauthd -a shadow with a test account")
+    s = Saslauthd()
+    try:
+        yield s.start()
+    finally:
+        s.cleanup()
