@@ -94,7 +94,9 @@ struct smtpd_service *smtpd_service_new(const char *name, const struct config *c
     if (svc->tls == NULL && diag->errors > errors_before)
         ok = false;
     svc->tls_wrapper = cfg_bool(cfg, P_SMTPD_TLS_WRAPPERMODE) && svc->tls != NULL;
-    svc->tls_auth_only = cfg_bool(cfg, P_SMTPD_TLS_AUTH_ONLY);
+    /* As Postfix: where TLS is required, AUTH is not announced before STARTTLS. */
+    svc->tls_auth_only =
+        cfg_bool(cfg, P_SMTPD_TLS_AUTH_ONLY) || svc->tls_level == TLS_LEVEL_ENCRYPT;
     svc->tls_received_header = cfg_bool(cfg, P_SMTPD_TLS_RECEIVED_HEADER);
     svc->tls_loglevel = (int)cfg_int(cfg, P_SMTPD_TLS_LOGLEVEL);
     svc->starttls_timeout_ms = cfg_time_ms(cfg, P_SMTPD_STARTTLS_TIMEOUT);
