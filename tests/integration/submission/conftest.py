@@ -128,6 +128,7 @@ def sub(dns):
         "smtpd_sasl_failure_delay": "0",
         "smtpd_sasl_local_domain": "",
         "smtpd_sender_login_maps": "texthash:" + owners,
+        "recipient_delimiter": "+",
         "smtpd_workers": "2",
     })
     inst.write_config()
