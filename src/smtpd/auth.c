@@ -423,10 +423,29 @@ static void succeed(struct smtpd_session *s, const char *username)
 
 /* ---- the exchange with the auth process ---- */
 
+/*
+ * A SCRAM server-final message with an error ("e=invalid-proof") is the
+ * verdict. Sent as a 334, it would tell a client that hangs up there
+ * whether the password was right before the failure is logged, counted or
+ * delayed: a dictionary attack fail2ban never sees. The session answers
+ * the "e=" in the client's place (the empty message SMTP needs at that
+ * turn), so the auth process ends the exchange with the failure, and the
+ * client gets the 535 every failure gets.
+ */
+static bool scram_error_final(const struct smtpd_session *s, const struct auth_reply *r)
+{
+    return str_has_prefix(s->auth.mech, "SCRAM-") && r->len >= 2 && r->data[0] == 'e' &&
+           r->data[1] == '=';
+}
+
 static void on_auth_reply(void *arg, const struct auth_reply *r)
 {
     struct smtpd_session *s = arg;
     s->auth.exchange = r->kind == AUTH_REPLY_CHALLENGE ? s->auth.exchange : NULL;
+    if (r->kind == AUTH_REPLY_CHALLENGE && scram_error_final(s, r)) {
+        auth_client_step(s->auth.exchange, NULL, 0);
+        return;                     /* still parked: the failure follows */
+    }
     if (!session_unpark(s))
         return;
     switch (r->kind) {
@@ -529,8 +548,8 @@ static bool decoy_scram_first(const uint8_t *client, size_t len, char *out, size
 /*
  * One client message (or none yet) of a decoy exchange. Each mechanism
  * gets the prompts its real exchange would send, and the verdict comes at
- * the same point: after the credentials (for SCRAM after "e=invalid-proof",
- * as a wrong password gets).
+ * the same point: after the credentials (for SCRAM after the client-final
+ * message, as a wrong password gets).
  */
 static void decoy_step(struct smtpd_session *s, const uint8_t *data, size_t len, bool has_data)
 {
@@ -547,10 +566,9 @@ static void decoy_step(struct smtpd_session *s, const uint8_t *data, size_t len,
         verdict = d->received >= 1 || cram_md5_challenge(s->svc->auth->cram_host, text,
                                                           sizeof(text)) == 0;
     } else if (str_has_prefix(mech, "SCRAM-")) {
-        verdict = d->received >= 3 ||
+        /* After the client-final message: a real one ends there too (no "e=" is sent). */
+        verdict = d->received >= 2 ||
                   (d->received == 1 && !decoy_scram_first(data, len, text, sizeof(text)));
-        if (d->received == 2)
-            snprintf(text, sizeof(text), "e=invalid-proof");
     } else {
         verdict = d->received >= 1;     /* PLAIN and the rest: one message */
     }
