@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <stdio.h>
@@ -50,14 +51,25 @@ static int protocol_index(const char *name)
     return -1;
 }
 
+/* OpenSSL's switch for each protocol, to cut holes in the enabled range. */
+static unsigned long protocol_off_option(int idx)
+{
+    static const unsigned long off[NPROTOCOLS] = {
+        0, SSL_OP_NO_SSLv3, SSL_OP_NO_TLSv1, SSL_OP_NO_TLSv1_1, SSL_OP_NO_TLSv1_2,
+        SSL_OP_NO_TLSv1_3,
+    };
+    return off[idx];
+}
+
 /*
  * Postfix's forms: ">=TLSv1.2", "<=TLSv1.3", "!SSLv3" (excluded), or a
- * plain name (included). Gaps in the enabled range are not expressible
- * with min/max versions; the enabled range spans the lowest to the highest
- * enabled protocol, as in Postfix with OpenSSL 1.1+.
+ * plain name (included). The enabled range spans the lowest to the highest
+ * enabled protocol; a protocol excluded inside it ("!TLSv1.2" leaves
+ * TLSv1, TLSv1.1 and TLSv1.3) is switched off on its own, as Postfix does,
+ * so an excluded protocol is never negotiated.
  */
-bool tls_parse_protocols(const char *text, int *min_version, int *max_version,
-                         const char **why)
+bool tls_parse_protocol_set(const char *text, int *min_version, int *max_version,
+                            unsigned long *off_options, const char **why)
 {
     bool enabled[NPROTOCOLS];
     bool any_plain = false;
@@ -116,7 +128,18 @@ bool tls_parse_protocols(const char *text, int *min_version, int *max_version,
     }
     *min_version = protocol_names[first].version;
     *max_version = protocol_names[last].version;
+    *off_options = 0;
+    for (int k = first; k <= last; k++)
+        if (!enabled[k])
+            *off_options |= protocol_off_option(k);
     return true;
+}
+
+bool tls_parse_protocols(const char *text, int *min_version, int *max_version,
+                         const char **why)
+{
+    unsigned long off;
+    return tls_parse_protocol_set(text, min_version, max_version, &off, why);
 }
 
 /* ---- ciphers ---- */
@@ -182,15 +205,145 @@ static bool load_pair(SSL_CTX *ctx, const char *cert, const char *key, const cha
     return true;
 }
 
-/* smtpd_tls_chain_files: each file holds a key and its certificate chain. */
+/*
+ * smtpd_tls_chain_files, with Postfix's meaning: the files are read as if
+ * concatenated in the order given, and the PEM objects must run key1,
+ * cert1, [chain1], key2, cert2, [chain2], ... (one key per algorithm). A
+ * key may sit in its own file just before the file holding its chain.
+ * Other PEM objects (EC PARAMETERS) are skipped.
+ */
+struct chain_loader {
+    SSL_CTX *ctx;
+    EVP_PKEY *key;
+    X509 *leaf;
+    STACK_OF(X509) *chain;
+    const char *where;
+    struct diag *diag;
+};
+
+static void chain_loader_clear(struct chain_loader *cl)
+{
+    EVP_PKEY_free(cl->key);
+    X509_free(cl->leaf);
+    sk_X509_pop_free(cl->chain, X509_free);
+    cl->key = NULL;
+    cl->leaf = NULL;
+    cl->chain = NULL;
+}
+
+/* Installs the pending key and chain (if any); false on a mismatch. */
+static bool chain_loader_install(struct chain_loader *cl, const char *file)
+{
+    bool ok = true;
+    if (cl->key && cl->leaf == NULL) {
+        diag_add(cl->diag, DIAG_ERROR, cl->where,
+                 "smtpd_tls_chain_files: private key without a certificate (ends in %s)", file);
+        ok = false;
+    } else if (cl->key && SSL_CTX_use_cert_and_key(cl->ctx, cl->leaf, cl->key, cl->chain, 1) != 1) {
+        char err[256];
+        ssl_error_text(err, sizeof(err));
+        diag_add(cl->diag, DIAG_ERROR, cl->where,
+                 "smtpd_tls_chain_files: cannot use key and certificate from %s: %s", file, err);
+        ok = false;
+    }
+    chain_loader_clear(cl);
+    return ok;
+}
+
+static bool chain_loader_object(struct chain_loader *cl, const char *file, const char *name,
+                                const unsigned char *data, long len)
+{
+    const unsigned char *p = data;
+    if (strstr(name, "PRIVATE KEY") != NULL) {
+        if (!chain_loader_install(cl, file))
+            return false;
+        cl->key = d2i_AutoPrivateKey(NULL, &p, len);
+        if (cl->key == NULL) {
+            diag_add(cl->diag, DIAG_ERROR, cl->where,
+                     "smtpd_tls_chain_files: cannot decode the private key in %s", file);
+            return false;
+        }
+        return true;
+    }
+    if (strcmp(name, "CERTIFICATE") != 0 && strcmp(name, "X509 CERTIFICATE") != 0 &&
+        strcmp(name, "TRUSTED CERTIFICATE") != 0)
+        return true;
+    if (cl->key == NULL) {
+        diag_add(cl->diag, DIAG_ERROR, cl->where, "smtpd_tls_chain_files: certificate in %s "
+                 "is not preceded by its private key", file);
+        return false;
+    }
+    X509 *cert = strcmp(name, "TRUSTED CERTIFICATE") == 0 ? d2i_X509_AUX(NULL, &p, len)
+                                                          : d2i_X509(NULL, &p, len);
+    if (cert == NULL) {
+        diag_add(cl->diag, DIAG_ERROR, cl->where,
+                 "smtpd_tls_chain_files: cannot decode a certificate in %s", file);
+        return false;
+    }
+    if (cl->leaf == NULL) {
+        cl->leaf = cert;
+        return true;
+    }
+    if (cl->chain == NULL)
+        cl->chain = sk_X509_new_null();
+    if (cl->chain == NULL || !sk_X509_push(cl->chain, cert)) {
+        X509_free(cert);
+        diag_add(cl->diag, DIAG_ERROR, cl->where, "smtpd_tls_chain_files: out of memory");
+        return false;
+    }
+    return true;
+}
+
+static bool chain_loader_file(struct chain_loader *cl, const char *file)
+{
+    BIO *bio = BIO_new_file(file, "r");
+    if (bio == NULL) {
+        char err[256];
+        ssl_error_text(err, sizeof(err));
+        diag_add(cl->diag, DIAG_ERROR, cl->where, "cannot open %s: %s", file, err);
+        return false;
+    }
+    bool ok = true;
+    for (;;) {
+        char *name = NULL, *header = NULL;
+        unsigned char *data = NULL;
+        long len = 0;
+        if (PEM_read_bio(bio, &name, &header, &data, &len) != 1) {
+            unsigned long e = ERR_peek_last_error();
+            ERR_clear_error();
+            if (ERR_GET_REASON(e) != PEM_R_NO_START_LINE) {
+                diag_add(cl->diag, DIAG_ERROR, cl->where, "cannot read PEM data from %s", file);
+                ok = false;
+            }
+            break;
+        }
+        ok = chain_loader_object(cl, file, name, data, len);
+        OPENSSL_free(name);
+        OPENSSL_free(header);
+        OPENSSL_free(data);
+        if (!ok)
+            break;
+    }
+    BIO_free(bio);
+    return ok;
+}
+
 static bool load_chain_files(SSL_CTX *ctx, const char *files, const char *where,
                              struct diag *diag)
 {
     size_t n;
     char **items = str_list_split(files, STR_LIST_SEPARATORS, &n);
+    struct chain_loader cl = { .ctx = ctx, .where = where, .diag = diag };
     bool ok = n > 0;
     for (size_t i = 0; ok && i < n; i++)
-        ok = load_pair(ctx, items[i], items[i], where, diag);
+        ok = chain_loader_file(&cl, items[i]);
+    if (ok && cl.key == NULL && SSL_CTX_get0_certificate(ctx) == NULL) {
+        diag_add(diag, DIAG_ERROR, where, "smtpd_tls_chain_files: no private key found");
+        ok = false;
+    }
+    if (ok)
+        ok = chain_loader_install(&cl, n > 0 ? items[n - 1] : "");
+    chain_loader_clear(&cl);
     free(items);
     return ok;
 }
@@ -233,8 +386,9 @@ static SSL_CTX *new_context(const struct config *cfg, enum tls_level level, stru
     bool mandatory = level == TLS_LEVEL_ENCRYPT;
     enum param_id proto_id = mandatory ? P_SMTPD_TLS_MANDATORY_PROTOCOLS : P_SMTPD_TLS_PROTOCOLS;
     int min = 0, max = 0;
+    unsigned long off = 0;
     const char *why = NULL;
-    if (!tls_parse_protocols(cfg_str(cfg, proto_id), &min, &max, &why)) {
+    if (!tls_parse_protocol_set(cfg_str(cfg, proto_id), &min, &max, &off, &why)) {
         diag_add(diag, DIAG_ERROR, cfg_origin(cfg, proto_id), "%s: %s: \"%s\"",
                  param_name(proto_id), why, cfg_str(cfg, proto_id));
         SSL_CTX_free(ctx);
@@ -242,6 +396,7 @@ static SSL_CTX *new_context(const struct config *cfg, enum tls_level level, stru
     }
     SSL_CTX_set_min_proto_version(ctx, min);
     SSL_CTX_set_max_proto_version(ctx, max);
+    SSL_CTX_set_options(ctx, off);
     enum param_id cipher_id = mandatory ? P_SMTPD_TLS_MANDATORY_CIPHERS : P_SMTPD_TLS_CIPHERS;
     if (!set_ciphers(ctx, cfg_str(cfg, cipher_id), cfg_str(cfg, P_SMTPD_TLS_EXCLUDE_CIPHERS),
                      cfg_origin(cfg, cipher_id), diag)) {
@@ -451,7 +606,8 @@ void conn_tls_info(const struct conn *c, struct tls_info *out)
         name_of_nid(md, out->digest, sizeof(out->digest));
 }
 
-void tls_info_format(const struct tls_info *info, char *out, size_t size)
+void tls_info_format_folded(const struct tls_info *info, const char *fold, char *out,
+                            size_t size)
 {
     int n = snprintf(out, size, "%s with cipher %s (%d/%d bits)", info->protocol, info->cipher,
                      info->cipher_bits, info->cipher_alg_bits);
@@ -459,10 +615,16 @@ void tls_info_format(const struct tls_info *info, char *out, size_t size)
         return;
     size_t used = (size_t)n;
     if (info->key_exchange[0])
-        used += (size_t)snprintf(out + used, size - used, " key-exchange %s", info->key_exchange);
+        used += (size_t)snprintf(out + used, size - used, "%skey-exchange %s", fold,
+                                 info->key_exchange);
     if (used < size && info->signature[0])
         used += (size_t)snprintf(out + used, size - used, " server-signature %s (%d bits)",
                                  info->signature, info->signature_bits);
     if (used < size && info->digest[0])
         snprintf(out + used, size - used, " server-digest %s", info->digest);
+}
+
+void tls_info_format(const struct tls_info *info, char *out, size_t size)
+{
+    tls_info_format_folded(info, " ", out, size);
 }

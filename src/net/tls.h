@@ -42,6 +42,12 @@ void tls_server_free(struct tls_server *ts);
 /* Parses Postfix's protocol syntax (">=TLSv1.2", "!SSLv3, !TLSv1", "TLSv1.3"). */
 bool tls_parse_protocols(const char *text, int *min_version, int *max_version,
                          const char **why);
+/*
+ * The same, plus the SSL_OP_NO_* options for protocols excluded inside the
+ * [min, max] range ("!TLSv1.2" leaves TLSv1.1 and TLSv1.3 but not 1.2).
+ */
+bool tls_parse_protocol_set(const char *text, int *min_version, int *max_version,
+                            unsigned long *off_options, const char **why);
 
 /* Puts the connection into TLS server mode; the handshake follows. */
 bool conn_tls_start(struct conn *c, struct tls_server *ts);
@@ -70,5 +76,12 @@ void conn_tls_info(const struct conn *c, struct tls_info *out);
  * X25519 server-signature RSA-PSS (2048 bits) server-digest SHA256"
  */
 void tls_info_format(const struct tls_info *info, char *out, size_t size);
+/*
+ * The same with fold in place of the space before "key-exchange": the
+ * Received: header breaks the line there ("\n\t "), as Postfix does, to
+ * keep header lines short (RFC 5322 2.1.1).
+ */
+void tls_info_format_folded(const struct tls_info *info, const char *fold, char *out,
+                            size_t size);
 
 #endif
