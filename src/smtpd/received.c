@@ -42,7 +42,7 @@ void smtpd_received_header(const struct smtpd_session *s, struct buf *out)
         struct tls_info info;
         char text[512];
         conn_tls_info(&s->conn, &info);
-        tls_info_format(&info, text, sizeof(text));
+        tls_info_format_folded(&info, "\n\t ", text, sizeof(text));
         buf_printf(out, "\t(using %s)\n\t(No client certificate requested)\n", text);
     }
     if (s->svc->auth && s->svc->auth->authenticated_header && smtpd_auth_username(s))
