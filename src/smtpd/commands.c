@@ -23,7 +23,8 @@
 
 enum command_flags {
     CMD_JUNK = 1 << 0,      /* counts toward smtpd_junk_command_limit */
-    CMD_PRE_TLS = 1 << 1,   /* allowed before STARTTLS when TLS is required */
+    CMD_PRE_TLS = 1 << 1,   /* allowed before STARTTLS when TLS is required: RFC 3207 4
+                               names NOOP, EHLO, STARTTLS, QUIT; Postfix adds HELO */
 };
 
 struct command_def {
@@ -52,10 +53,10 @@ static const struct command_def command_table[] = {
     { "MAIL", CNT_MAIL, 0, cmd_mail },
     { "RCPT", CNT_RCPT, 0, cmd_rcpt },
     { "DATA", CNT_DATA, 0, cmd_data },
-    { "RSET", CNT_RSET, CMD_JUNK | CMD_PRE_TLS, cmd_rset },
+    { "RSET", CNT_RSET, CMD_JUNK, cmd_rset },
     { "NOOP", CNT_NOOP, CMD_JUNK | CMD_PRE_TLS, cmd_noop },
     { "VRFY", CNT_VRFY, CMD_JUNK, cmd_vrfy },
-    { "HELP", CNT_HELP, CMD_JUNK | CMD_PRE_TLS, cmd_help },
+    { "HELP", CNT_HELP, CMD_JUNK, cmd_help },
     { "QUIT", CNT_QUIT, CMD_PRE_TLS, cmd_quit },
 };
 
