@@ -57,7 +57,9 @@ def wait_connectable(port, timeout=15):
 class Daemon:
     """One Instance with named smtpd services; ports[name] is each one's port."""
 
-    def __init__(self, dns, cert, main, services, users):
+    def __init__(self, dns, cert, main, services, users, files=None):
+        """files: {name: text} written into the instance directory before
+        start; "{dir}" in main.cf and master.cf values is that directory."""
         self.ports = {}
         lines = []
         for name, opts in services.items():
@@ -65,12 +67,19 @@ class Daemon:
             self.ports[name] = port
             line = "127.0.0.1:%d inet n - n - - smtpd" % port
             for k, v in opts.items():
-                line += "\n  -o %s=%s" % (k, v)
+                line += ("\n  -o { %s = %s }" if " " in v else "\n  -o %s=%s") % (k, v)
             lines.append(line)
         params = dict(AUTH_MAIN)
         params.update({"smtpd_tls_cert_file": cert["crt"], "smtpd_tls_key_file": cert["key"]})
         params.update(main or {})
         self.inst = Instance(main=params, master=lines, dns=dns, name="auth")
+        for k, v in list(self.inst.params.items()):
+            self.inst.params[k] = v.replace("{dir}", self.inst.dir)
+        self.inst.master_lines = [l.replace("{dir}", self.inst.dir) for l in lines]
+        self.inst.write_config()
+        for fname, text in (files or {}).items():
+            with open(os.path.join(self.inst.dir, fname), "w") as f:
+                f.write(text)
         self.inst.port = next(iter(self.ports.values()))
         self.wrapped = {n for n, o in services.items() if o.get("smtpd_tls_wrappermode") == "yes"}
         for args, password in users:

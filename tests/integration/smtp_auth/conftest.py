@@ -30,11 +30,11 @@ def cert():
 
 @pytest.fixture(scope="module")
 def daemon_factory(dns, cert):
-    """daemon_factory(main, services, users=USERS) -> a started Daemon, checked at module end."""
+    """daemon_factory(main, services, users, files) -> a started Daemon, checked at module end."""
     made = []
 
-    def make(main, services, users=USERS):
-        d = Daemon(dns, cert, main, services, users)
+    def make(main, services, users=USERS, files=None):
+        d = Daemon(dns, cert, main, services, users, files)
         made.append(d)
         return d.start()
 
