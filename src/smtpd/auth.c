@@ -326,22 +326,26 @@ size_t smtpd_auth_ehlo_lines(struct smtpd_session *s, const char **lines, size_t
     size_t count = offered_mechs(s, names, 32);
     if (count == 0)
         return n;
+    /* Both lines live in one buffer ("AUTH ...\0AUTH=..."); pointers into
+       it are taken only once it is complete, as appending may move it. */
     struct buf *line = &s->auth_ehlo_line;
     buf_reset(line);
     buf_puts(line, "AUTH");
     for (size_t i = 0; i < count; i++)
         buf_printf(line, " %s", names[i]);
-    if (n < max)
-        lines[n++] = buf_cstr(line);
-    if (a->broken_clients && n < max) {
+    size_t at = 0;
+    if (a->broken_clients) {
         /* Old Outlook clients look for "AUTH=": give them the same list. */
         buf_putc(line, '\0');
-        size_t at = line->len;
+        at = line->len;
         buf_puts(line, "AUTH=");
         for (size_t i = 0; i < count; i++)
             buf_printf(line, "%s%s", i ? " " : "", names[i]);
-        lines[n++] = line->data + at;
     }
+    if (n < max)
+        lines[n++] = buf_cstr(line);
+    if (at && n < max)
+        lines[n++] = line->data + at;
     return n;
 }
 
