@@ -15,7 +15,8 @@
 #define OWNERS "inline:{alice@example.com=alice, {sales@example.com = alice, bob}, " \
                "bob=bob, @corp.test=carol}"
 
-#define NOT_OWNED(addr, user) "553 5.7.1 <" addr ">: Sender address rejected: not owned by user " user
+#define NOT_OWNED(addr, user) \
+    "553 5.7.1 <" addr ">: Sender address rejected: not owned by user " user
 #define NOT_LOGGED_IN(addr) "553 5.7.1 <" addr ">: Sender address rejected: not logged in"
 #define RETRY(addr) "451 4.3.0 <" addr ">: Temporary lookup failure"
 
@@ -63,9 +64,9 @@ static const struct lcase mismatch_cases[] = {
       ANON("alice+lists@example.com"), NOT_LOGGED_IN("alice+lists@example.com") },
     { "extension, other login", MISMATCH("reject_sender_login_mismatch"),
       AS("bob", "alice+lists@example.com"), NOT_OWNED("alice+lists@example.com", "bob") },
-    { "no extension without delimiter", C("smtpd_sender_login_maps", OWNERS,
-                                          "smtpd_sender_restrictions", "reject_sender_login_mismatch",
-                                          "recipient_delimiter", ""),
+    { "no extension without delimiter",
+      C("smtpd_sender_login_maps", OWNERS, "smtpd_sender_restrictions",
+        "reject_sender_login_mismatch", "recipient_delimiter", ""),
       AS("alice", "alice+lists@example.com"), NOT_OWNED("alice+lists@example.com", "alice") },
     { "@domain", MISMATCH("reject_sender_login_mismatch"), AS("carol", "anyone@corp.test"), "OK" },
     { "@domain, other login", MISMATCH("reject_sender_login_mismatch"),
