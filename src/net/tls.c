@@ -32,6 +32,7 @@ struct conn_tls {
     SSL *ssl;
     int last_want;
     bool established;
+    bool library_failure;       /* the handshake failed inside OpenSSL */
 };
 
 /* ---- protocols ---- */
@@ -475,17 +476,38 @@ bool conn_tls_start(struct conn *c, struct tls_server *ts)
     return true;
 }
 
-static void handshake_error(SSL *ssl, int ret, char *err, size_t errlen)
+/*
+ * The reason, as Postfix's tls_print_errors() words it for the library's
+ * own errors ("error:0A00009C:SSL routines::http request:FILE:LINE:"), or
+ * the system's. Runs on the thread that ran the step: the error queue is
+ * per thread.
+ */
+static void handshake_error(struct conn_tls *t, int ret, char *err, size_t errlen)
 {
-    int e = SSL_get_error(ssl, ret);
-    unsigned long code = ERR_peek_error();
-    if (e == SSL_ERROR_SYSCALL && code == 0)
-        snprintf(err, errlen, "%s", ret == 0 ? "lost connection" : strerror(errno));
-    else if (e == SSL_ERROR_ZERO_RETURN)
+    int e = SSL_get_error(t->ssl, ret);
+    const char *file = NULL, *data = NULL;
+    int line = 0, flags = 0;
+    unsigned long code = ERR_get_error_all(&file, &line, NULL, &data, &flags);
+    t->library_failure = false;
+    if (code != 0 && e != SSL_ERROR_ZERO_RETURN) {
+        char text[256];
+        ERR_error_string_n(code, text, sizeof(text));
+        if ((flags & ERR_TXT_STRING) && data && data[0])
+            snprintf(err, errlen, "%s:%s:%d:%s:", text, file ? file : "", line, data);
+        else
+            snprintf(err, errlen, "%s:%s:%d:", text, file ? file : "", line);
+        t->library_failure = true;
+    } else if (e == SSL_ERROR_SYSCALL && ret != 0 && errno != 0) {
+        snprintf(err, errlen, "%s", strerror(errno));
+    } else {
         snprintf(err, errlen, "lost connection");
-    else
-        ssl_error_text(err, errlen);
+    }
     ERR_clear_error();
+}
+
+bool conn_tls_library_failure(const struct conn *c)
+{
+    return c->tls && c->tls->library_failure;
 }
 
 enum tls_step conn_tls_handshake(struct conn *c, char *err, size_t errlen)
@@ -503,7 +525,7 @@ enum tls_step conn_tls_handshake(struct conn *c, char *err, size_t errlen)
     case SSL_ERROR_WANT_WRITE:
         return TLS_STEP_WANT_WRITE;
     default:
-        handshake_error(ssl, ret, err, errlen);
+        handshake_error(c->tls, ret, err, errlen);
         return TLS_STEP_FAILED;
     }
 }

@@ -59,6 +59,9 @@ enum tls_step { TLS_STEP_DONE, TLS_STEP_WANT_READ, TLS_STEP_WANT_WRITE, TLS_STEP
  * failure, err gets the reason in Postfix's style for the log.
  */
 enum tls_step conn_tls_handshake(struct conn *c, char *err, size_t errlen);
+/* After TLS_STEP_FAILED: true if OpenSSL refused (err holds its error), false
+   if the connection was lost (err says how). */
+bool conn_tls_library_failure(const struct conn *c);
 
 /* What was negotiated, for the log and the Received: header. */
 struct tls_info {

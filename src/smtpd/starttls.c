@@ -6,7 +6,9 @@
  * handshake starts, and everything the client sent after the STARTTLS line
  * in plaintext is thrown away unread (the CVE-2011-0411 injection); after
  * the handshake the session forgets everything it knew (HELO, transaction,
- * authentication) and the client must say EHLO again.
+ * authentication) and the client must say EHLO again. STARTTLS is accepted
+ * inside a transaction too (RFC 3207 does not forbid it; Postfix allows
+ * it): the transaction is dropped with the rest.
  *
  * Each handshake step runs on the worker's TLS pool: a full handshake costs
  * a key exchange and a signature, which would otherwise stall every other
@@ -43,6 +45,22 @@ static void log_established(struct smtpd_session *s)
             s->namaddr, text);
 }
 
+/*
+ * Postfix's lines: "SSL_accept error from host[addr]: -1" and a warning
+ * with OpenSSL's reason, or "SSL_accept error from host[addr]: lost
+ * connection" (or the system error) when the client went away.
+ */
+static void log_handshake_failure(struct smtpd_session *s)
+{
+    if (!conn_tls_library_failure(&s->conn)) {
+        log_msg(&s->svc->ident, LOG_LEVEL_INFO, "SSL_accept error from %s: %s", s->namaddr,
+                s->tls_error);
+        return;
+    }
+    log_msg(&s->svc->ident, LOG_LEVEL_INFO, "SSL_accept error from %s: -1", s->namaddr);
+    log_msg(&s->svc->ident, LOG_LEVEL_WARNING, "TLS library problem: %s", s->tls_error);
+}
+
 /* RFC 3207 4.2: after the handshake the session starts from scratch. */
 static void forget_plaintext_state(struct smtpd_session *s)
 {
@@ -69,8 +87,7 @@ static void step_done(struct workpool_job *job)
         event_add(s->write_ev, NULL);
         return;
     case TLS_STEP_FAILED:
-        log_msg(&s->svc->ident, LOG_LEVEL_WARNING, "TLS library problem: SSL_accept error from %s: %s",
-                s->namaddr, s->tls_error);
+        log_handshake_failure(s);
         smtpd_log_lost(s, "lost connection");
         session_shutdown(s);
         return;
@@ -127,10 +144,6 @@ void smtpd_cmd_starttls(struct smtpd_session *s, const char *arg, size_t len)
     }
     if (s->svc->tls == NULL) {
         smtpd_reply(s, 502, "5.5.1", "Error: command not implemented");
-        return;
-    }
-    if (s->txn) {
-        smtpd_reply(s, 503, "5.5.1", "Error: MAIL transaction in progress");
         return;
     }
     if (s->in.len > 0) {
