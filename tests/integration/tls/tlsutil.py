@@ -141,3 +141,15 @@ def wrapped(port, ctx=None):
     c.buf = b""
     c.sock = (ctx or client_context()).wrap_socket(s, server_hostname="mx.test.example")
     return c
+
+
+def wait_delivered(d, user, marker, timeout=20):
+    """The text of the message for user carrying marker, once delivered."""
+    deadline = time.time() + timeout
+    while True:
+        for m in d.inst.maildir_messages(user, count=1, timeout=timeout):
+            if marker.encode() in m:
+                return m.decode(errors="replace")
+        if time.time() > deadline:
+            raise AssertionError("message %s never delivered to %s" % (marker, user))
+        time.sleep(0.05)
