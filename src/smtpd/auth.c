@@ -683,11 +683,12 @@ void smtpd_auth_response(struct smtpd_session *s, const char *line, size_t len)
         log_msg(&s->svc->ident, LOG_LEVEL_WARNING, "%s: SASL %s authentication aborted",
                 s->namaddr, s->auth.mech);
         st->failures++;
-        smtpd_reply(s, 501, "5.7.0", "Authentication aborted");
-        if (st->failures >= s->svc->auth->failure_limit) {
-            st->pending_close = true;
+        /* One reply per line: the cancel that reaches the limit gets the 421 alone. */
+        st->pending_close = st->failures >= s->svc->auth->failure_limit;
+        if (st->pending_close)
             send_failure_reply(s);
-        }
+        else
+            smtpd_reply(s, 501, "5.7.0", "Authentication aborted");
         return;
     }
     struct buf data;
