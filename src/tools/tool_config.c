@@ -298,12 +298,38 @@ static void check_auth_plaintext(const struct config *cfg, const struct master_c
              cfg_service_name(cfg));
 }
 
+/*
+ * smtpd_sasl_auth_networks admits every client: it names 0.0.0.0/0 or ::/0
+ * (the default does both). Setting it is not enough: a copied
+ * "smtpd_sasl_auth_networks = 0.0.0.0/0" limits nothing. Lists with a
+ * table or a negation are the administrator's judgement and pass.
+ */
+static bool is_table(const char *item)
+{
+    size_t n = strspn(item, "abcdefghijklmnopqrstuvwxyz0123456789_");
+    return n > 0 && item[n] == ':' && item[n + 1] != ':' && item[0] >= 'a' && item[0] <= 'z';
+}
+
+static bool admits_everyone(const char *list)
+{
+    char **items = str_list_split(list, STR_LIST_SEPARATORS, NULL);
+    bool everyone = false, judged = false;
+    for (size_t i = 0; items[i]; i++) {
+        const char *it = items[i];
+        judged |= it[0] == '!' || is_table(it);
+        everyone |= strcmp(it, "0.0.0.0/0") == 0 || strcmp(it, "[::]/0") == 0 ||
+                    strcmp(it, "::/0") == 0 || strcmp(it, "[::/0]") == 0;
+    }
+    free(items);
+    return everyone && !judged;
+}
+
 static void check_auth_port_25(const struct config *cfg, const struct master_cf *mcf,
                                struct diag *diag)
 {
     const char *service = cfg_service_name(cfg);
     if (!auth_enabled(cfg) || service == NULL || !on_port_25(service) ||
-        cfg_is_set(cfg, P_SMTPD_SASL_AUTH_NETWORKS) ||
+        !admits_everyone(cfg_str(cfg, P_SMTPD_SASL_AUTH_NETWORKS)) ||
         cfg_str(cfg, P_SMTPD_AUTH_RESTRICTIONS)[0] != '\0')
         return;
     diag_add(diag, DIAG_WARNING, where_of(cfg, P_SMTPD_SASL_AUTH_ENABLE),
