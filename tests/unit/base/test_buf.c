@@ -75,6 +75,25 @@ static void reserve_commit(void **state)
     buf_free(&b);
 }
 
+/* A session lowers the cap when it leaves DATA with more than a line
+   buffered: no room until enough is consumed. */
+static void reserve_after_cap_lowered(void **state)
+{
+    struct buf b;
+    buf_init(&b, 64);
+    char *p = buf_reserve(&b, 40);
+    assert_non_null(p);
+    memset(p, 'x', 40);
+    buf_commit(&b, 40);
+    b.max = 16;
+    assert_null(buf_reserve(&b, 1));
+    assert_null(buf_reserve(&b, 8));
+    buf_consume(&b, 30);
+    assert_non_null(buf_reserve(&b, 6));
+    assert_null(buf_reserve(&b, 7));
+    buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -83,6 +102,7 @@ int main(void)
         cmocka_unit_test(printf_large),
         cmocka_unit_test(consume_and_release),
         cmocka_unit_test(reserve_commit),
+        cmocka_unit_test(reserve_after_cap_lowered),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
