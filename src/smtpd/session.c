@@ -264,6 +264,16 @@ static bool bare_newline_refused(const struct smtpd_session *s, const struct lin
            (li->bare_lf || li->bare_cr);
 }
 
+/* The longest line accepted now: an AUTH response may be longer than a
+   command, up to smtpd_sasl_response_limit, as in Postfix. */
+static size_t current_line_limit(const struct smtpd_session *s)
+{
+    size_t limit = s->svc->line_limit;
+    if (s->svc->auth && smtpd_auth_waiting(s) && s->svc->auth->response_limit > limit)
+        limit = s->svc->auth->response_limit;
+    return limit;
+}
+
 /* Handles complete command lines until one parks the session or input runs dry. */
 static void process_commands(struct smtpd_session *s)
 {
@@ -276,9 +286,10 @@ static void process_commands(struct smtpd_session *s)
             session_close_after_reply(s);
             return;
         }
+        size_t limit = current_line_limit(s);
+        s->in.max = limit + 2;
         struct line_info li;
-        enum line_status st = line_next(&s->lines, s->in.data, s->in.len,
-                                        s->svc->line_limit, &li);
+        enum line_status st = line_next(&s->lines, s->in.data, s->in.len, limit, &li);
         if (st == LINE_NEED_MORE)
             return;
         if (st == LINE_TOO_LONG && s->lines.discarding) {

@@ -118,6 +118,23 @@ def test_overlong_response_line(d):
     assert c.cmd(PLAIN_OK)[0] == 235
 
 
+def test_response_longer_than_a_command_line(d):
+    """A response may exceed line_length_limit (2048) up to
+    smtpd_sasl_response_limit (12288), as in Postfix: it is decoded and
+    judged, not refused as too long."""
+    c = session(d)
+    assert c.cmd("AUTH PLAIN") == (334, ["334 "])
+    long_plain = b64("\0alice\0" + "x" * 6000)
+    assert 2048 < len(long_plain) < 12288
+    assert c.cmd(long_plain) == FAILED
+    assert c.cmd("AUTH LOGIN")[0] == 334
+    assert c.cmd(b64("alice"))[0] == 334
+    assert c.cmd(b64("y" * 9000)) == FAILED
+    # Commands keep the shorter limit.
+    assert c.cmd("NOOP " + "z" * 3000) == (500, ["500 5.5.2 Error: line too long"])
+    assert c.cmd(PLAIN_OK)[0] == 235
+
+
 def test_overlong_initial_response(d):
     c = session(d)
     c.send("AUTH PLAIN " + "A" * 20000 + "\r\n")
