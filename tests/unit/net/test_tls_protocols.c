@@ -39,6 +39,29 @@ static void inclusion_forms(void **state)
     range("SSLv3 TLSv1.2", TLS1_2_VERSION, TLS1_2_VERSION);   /* SSLv3 never */
 }
 
+/* A protocol excluded inside the range is switched off by an option. */
+static void holes_in_the_range(void **state)
+{
+    int min, max;
+    unsigned long off = 0;
+    const char *why = NULL;
+    assert_true(tls_parse_protocol_set("!SSLv2, !SSLv3, !TLSv1.2", &min, &max, &off, &why));
+    assert_int_equal(min, TLS1_VERSION);
+    assert_int_equal(max, TLS1_3_VERSION);
+    assert_true(off & SSL_OP_NO_TLSv1_2);
+    assert_false(off & SSL_OP_NO_TLSv1_3);
+    assert_false(off & SSL_OP_NO_TLSv1_1);
+    off = 0;
+    assert_true(tls_parse_protocol_set(">=TLSv1.2", &min, &max, &off, &why));
+    assert_int_equal(off & (SSL_OP_NO_TLSv1_2 | SSL_OP_NO_TLSv1_3), 0);
+    off = 0;
+    assert_true(tls_parse_protocol_set("TLSv1 TLSv1.3", &min, &max, &off, &why));
+    assert_int_equal(min, TLS1_VERSION);
+    assert_int_equal(max, TLS1_3_VERSION);
+    assert_true(off & SSL_OP_NO_TLSv1_1);
+    assert_true(off & SSL_OP_NO_TLSv1_2);
+}
+
 static void errors(void **state)
 {
     int min, max;
@@ -55,6 +78,7 @@ int main(void)
         cmocka_unit_test(modern_forms),
         cmocka_unit_test(exclusion_forms),
         cmocka_unit_test(inclusion_forms),
+        cmocka_unit_test(holes_in_the_range),
         cmocka_unit_test(errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
