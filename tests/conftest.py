@@ -12,9 +12,6 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from lib.dns_fixture import DnsServer, default_records  # noqa: E402
 from lib.gatepost import Instance  # noqa: E402
 
-SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "runtime error:", "ERROR: LeakSanitizer",
-                     "panic:")
-
 
 @pytest.fixture(scope="session")
 def dns():
@@ -23,9 +20,9 @@ def dns():
     server.stop()
 
 
-@pytest.fixture
-def gatepost(dns):
-    """gatepost(main={...}, master=[...]) -> a started Instance."""
+def instance_factory(dns):
+    """Yields make(main={...}, master=[...], start=True, use_dns=True) ->
+    an Instance; at the end stops them all and fails on sanitizer output."""
     made = []
 
     def make(main=None, master=None, start=True, use_dns=True, **kw):
@@ -39,11 +36,21 @@ def gatepost(dns):
     problems = []
     for inst in made:
         inst.stop()
-        text = inst.stderr_text() + inst.log()
-        for marker in SANITIZER_MARKERS:
-            if marker in text:
-                problems.append("%s: %s" % (inst.dir, text[text.index(marker):][:2000]))
+        problems += ["%s: %s" % (inst.dir, p) for p in inst.sanitizer_problems()]
     for inst in made:
         if not problems:
             inst.cleanup()
     assert not problems, "sanitizer or panic output:\n" + "\n".join(problems)
+
+
+@pytest.fixture
+def gatepost(dns):
+    """gatepost(main={...}, master=[...]) -> a started Instance."""
+    yield from instance_factory(dns)
+
+
+@pytest.fixture(scope="module")
+def module_gatepost():
+    """The same, shared by a module's tests, without the fixture DNS
+    (clients are "unknown")."""
+    yield from instance_factory(None)

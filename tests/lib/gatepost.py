@@ -36,6 +36,16 @@ def mail_owner_ids():
     return os.getuid(), os.getgid()
 
 
+# Output that means a daemon misbehaved, whatever the test saw.
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "runtime error:", "ERROR: LeakSanitizer",
+                     "panic:")
+
+
+def sanitizer_problems(text):
+    """The sanitizer or panic reports in text, each cut to 2000 characters."""
+    return [text[text.index(m):][:2000] for m in SANITIZER_MARKERS if m in text]
+
+
 class Instance:
     def __init__(self, main=None, master=None, dns=None, name="gp", extra_services=None):
         base = os.environ.get("GATEPOST_TEST_TMP", "/tmp")
@@ -155,6 +165,10 @@ class Instance:
                 return f.read()[-4000:]
         except OSError:
             return ""
+
+    def sanitizer_problems(self):
+        """Sanitizer or panic reports in the daemon's stderr and log."""
+        return sanitizer_problems(self.stderr_text() + self.log())
 
     def log(self):
         try:

@@ -260,10 +260,6 @@ def authd():
 
 # ---- end to end over SMTP: one daemon per module, a TLS certificate ----
 
-SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "runtime error:", "ERROR: LeakSanitizer",
-                     "panic:")
-
-
 @pytest.fixture(scope="module")
 def tls_cert():
     """A self-signed certificate for 127.0.0.1 / localhost / mx.test.example;
@@ -280,35 +276,6 @@ def tls_cert():
     os.chmod(key, 0o644)
     yield {"crt": crt, "key": key}
     shutil.rmtree(d, ignore_errors=True)
-
-
-@pytest.fixture(scope="module")
-def module_gatepost():
-    """module_gatepost(main={...}, master=[...], start=True) -> an Instance
-    shared by a module's tests (no fixture DNS: clients are "unknown"),
-    checked for sanitizer reports when the module ends."""
-    from lib.gatepost import Instance
-    made = []
-
-    def make(main=None, master=None, start=True, **kw):
-        inst = Instance(main=main, master=master, **kw)
-        made.append(inst)
-        if start:
-            inst.start()
-        return inst
-
-    yield make
-    problems = []
-    for inst in made:
-        inst.stop()
-        text = inst.stderr_text() + inst.log()
-        for marker in SANITIZER_MARKERS:
-            if marker in text:
-                problems.append("%s: %s" % (inst.dir, text[text.index(marker):][:2000]))
-    for inst in made:
-        if not problems:
-            inst.cleanup()
-    assert not problems, "sanitizer or panic output:\n" + "\n".join(problems)
 
 
 @pytest.fixture(scope="module")

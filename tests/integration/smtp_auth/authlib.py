@@ -21,8 +21,6 @@ from lib.gatepost import Instance
 from lib.ports import free_port
 from lib.smtp_raw import RawSMTP
 
-SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "runtime error:", "ERROR: LeakSanitizer",
-                     "panic:")
 
 # The users every daemon has: alice may use CRAM-MD5, bob may not.
 USERS = [(["--cram-md5", "alice@test.example"], "secret"),
@@ -96,8 +94,7 @@ class Daemon:
 
     def finish(self):
         self.inst.stop()
-        text = self.inst.stderr_text() + self.inst.log()
-        problems = [text[text.index(m):][:2000] for m in SANITIZER_MARKERS if m in text]
+        problems = self.inst.sanitizer_problems()
         if not problems and not os.environ.get("GATEPOST_TEST_KEEP"):
             self.inst.cleanup()
         return problems

@@ -11,7 +11,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from authlib import SANITIZER_MARKERS, USERS, Daemon  # noqa: E402
+from authlib import USERS, Daemon  # noqa: E402
 
 
 @pytest.fixture(scope="session")

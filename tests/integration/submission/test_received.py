@@ -11,7 +11,7 @@ import uuid
 
 import pytest
 
-from conftest import connect, queue_id, send_data
+from sublib import connect, queue_id, send_data
 from lib.mail import header_values, maildir_files, wait_for
 
 CLIENT = r"localhost\.test\.example\[127\.0\.0\.1\]"

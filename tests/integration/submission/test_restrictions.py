@@ -13,7 +13,7 @@ import uuid
 
 import pytest
 
-from conftest import USERS, connect, queue_id, send_data
+from sublib import USERS, connect, queue_id, send_data
 
 CLIENT = r"localhost\.test\.example\[127\.0\.0\.1\]"
 

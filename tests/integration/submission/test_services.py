@@ -14,7 +14,7 @@ import uuid
 
 import pytest
 
-from conftest import USERS, connect, queue_id, send_data, tls_context
+from sublib import USERS, connect, queue_id, send_data, tls_context
 from lib.mail import wait_for
 
 CLIENT = r"localhost\.test\.example\[127\.0\.0\.1\]"

@@ -14,8 +14,6 @@ from lib.gatepost import Instance
 from lib.ports import free_port
 from lib.smtp_raw import RawSMTP
 
-SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "runtime error:", "ERROR: LeakSanitizer",
-                     "panic:")
 
 
 def openssl(*args):
@@ -105,8 +103,7 @@ class Daemon:
 
     def finish(self):
         self.inst.stop()
-        text = self.inst.stderr_text() + self.inst.log()
-        problems = [text[text.index(m):][:2000] for m in SANITIZER_MARKERS if m in text]
+        problems = self.inst.sanitizer_problems()
         if not problems:
             self.inst.cleanup()
         return problems
