@@ -26,10 +26,25 @@ def frames(lines):
     return out
 
 
+# What a read or write system call works on, told by the kernel functions
+# under it: the first of these found names it.
+TARGETS = (("tcp_", "TCP"), ("unix_", "unix socket"), ("ext4_", "file"), ("pipe_", "pipe"))
+
+
+def target(fr):
+    for sym, _ in fr:
+        for prefix, name in TARGETS:
+            if sym.startswith(prefix):
+                return " (%s)" % name
+    return ""
+
+
 def classify(fr):
     for i, (sym, _) in enumerate(fr):
         if sym.startswith("entry_SYSCALL_64"):
-            return "system call from " + (fr[i + 1][0] if i + 1 < len(fr) else "?")
+            caller = fr[i + 1][0] if i + 1 < len(fr) else "?"
+            hint = target(fr[:i]) if re.search(r"write|read|send|recv", caller) else ""
+            return "system call from " + caller + hint
     if "kernel" in fr[0][1]:
         names = [s for s, _ in fr]
         if any(n in ("net_rx_action", "tcp_v4_rcv", "ip_rcv") for n in names):
