@@ -42,7 +42,7 @@ SUB_MESSAGES=500
 PF_SUB_PORT= GP_SUB_PORT= SUB_SCHEMES=
 
 usage() {
-    sed -n '6,8p' "$0" >&2
+    sed -n '7,9p' "$0" >&2
     exit 2
 }
 
