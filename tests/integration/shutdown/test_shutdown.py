@@ -139,9 +139,12 @@ def test_sighup_reload_new_banner_existing_session_continues(gatepost):
     gp.wait_log(r"master\[\d+\]: reload -- version")
     # Never two queue managers: the old one is gone before the new one runs.
     if os.geteuid() == 0:
-        after = wait_for(lambda: len(children_by_uid(gp).get(0, [])) == 1 and
-                         children_by_uid(gp)[0] != before[0] and children_by_uid(gp),
-                         timeout=20, what="the new queue manager")
+        def new_qmgr():
+            now = children_by_uid(gp)       # one snapshot: children come and go
+            root = now.get(0, [])
+            return len(root) == 1 and root != before[0] and now
+
+        after = wait_for(new_qmgr, timeout=20, what="the new queue manager")
         assert len(after.get(0, [])) == 1
 
     def new_banner():
