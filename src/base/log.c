@@ -30,6 +30,29 @@ static log_hook_fn hook;
 static void *hook_arg;
 static pthread_mutex_t reopen_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* getpid() is a system call on every line otherwise; a fork clears the cache. */
+static _Atomic long cached_pid;
+static pthread_once_t pid_once = PTHREAD_ONCE_INIT;
+
+static void forget_pid(void)
+{
+    cached_pid = 0;
+}
+
+static void register_fork_handler(void)
+{
+    pthread_atfork(NULL, NULL, forget_pid);
+}
+
+static long log_pid(void)
+{
+    pthread_once(&pid_once, register_fork_handler);
+    long pid = cached_pid;
+    if (pid == 0)
+        cached_pid = pid = (long)getpid();
+    return pid;
+}
+
 static const struct { const char *name; int code; } facilities[] = {
     { "mail", LOG_MAIL }, { "daemon", LOG_DAEMON }, { "user", LOG_USER },
     { "local0", LOG_LOCAL0 }, { "local1", LOG_LOCAL1 }, { "local2", LOG_LOCAL2 },
@@ -186,12 +209,12 @@ void log_vmsg(const struct log_ident *who, enum log_level level,
     if (sink == LOG_SINK_SYSLOG)
         off = (size_t)snprintf(line, LOG_LINE_MAX, "<%d>%s %s/%s[%ld]: %s",
                                facility_code | level_priority(level), stamp,
-                               who->syslog_name, who->service, (long)getpid(),
+                               who->syslog_name, who->service, log_pid(),
                                level_prefix(level));
     else
         off = (size_t)snprintf(line, LOG_LINE_MAX, "%s %s %s/%s[%ld]: %s", stamp,
                                host_name, who->syslog_name, who->service,
-                               (long)getpid(), level_prefix(level));
+                               log_pid(), level_prefix(level));
     if (off >= LOG_LINE_MAX)
         off = LOG_LINE_MAX - 1;
     int n = vsnprintf(line + off, LOG_LINE_MAX - off, fmt, ap);
