@@ -61,8 +61,8 @@ else
     count 0 1
 fi
 
-echo "== fuzz targets (10 s each)"
-fuzz_out=$(fuzz/run.sh build-fuzz 10)
+echo "== fuzz targets (5 s each)"
+fuzz_out=$(fuzz/run.sh build-fuzz 5)
 echo "$fuzz_out"
 count "$(echo "$fuzz_out" | grep -c ': ok$')" "$(echo "$fuzz_out" | grep -c ': FAILED$')"
 
