@@ -37,11 +37,11 @@ def tree(root):
         if fields is None:
             continue
         children.setdefault(fields[1], []).append(name)
-    out, todo = [], [str(root)]
-    while todo and len(out) < 1000000:
-        pid = todo.pop()
+    out, pending = [], [str(root)]
+    while pending and len(out) < 1000000:
+        pid = pending.pop()
         out.append(pid)
-        todo.extend(children.get(pid, []))
+        pending.extend(children.get(pid, []))
     return out
 
 
