@@ -13,6 +13,7 @@
 
 #include "base/log.h"
 #include "base/xalloc.h"
+#include "event/signal_loop.h"
 #include "event/workpool.h"
 #include "ipc/stream.h"
 
@@ -242,26 +243,9 @@ bool auth_server_check(const struct config *cfg, struct diag *diag)
 
 /* ---- the process ---- */
 
-static void stopped(void *arg)
+static void stop_server(void *obj, void (*done)(void *arg), void *arg)
 {
-    event_base_loopbreak(arg);
-}
-
-struct run {
-    struct event_base *base;
-    struct auth_server *s;
-};
-
-static void on_term(evutil_socket_t sig, short what, void *arg)
-{
-    struct run *r = arg;
-    log_info("stopping on signal %d", (int)sig);
-    auth_server_stop(r->s, stopped, r->base);
-}
-
-static void on_hup(evutil_socket_t sig, short what, void *arg)
-{
-    log_reopen();
+    auth_server_stop(obj, done, arg);
 }
 
 int auth_server_main(const struct auth_server_setup *setup)
@@ -278,17 +262,7 @@ int auth_server_main(const struct auth_server_setup *setup)
         event_base_free(base);
         return 1;
     }
-    struct run r = { base, s };
-    struct event *term = evsignal_new(base, SIGTERM, on_term, &r);
-    struct event *intr = evsignal_new(base, SIGINT, on_term, &r);
-    struct event *hup = evsignal_new(base, SIGHUP, on_hup, NULL);
-    event_add(term, NULL);
-    event_add(intr, NULL);
-    event_add(hup, NULL);
-    int rc = event_base_dispatch(base) < 0 ? 1 : 0;
-    event_free(term);
-    event_free(intr);
-    event_free(hup);
+    int rc = signal_loop_run(base, stop_server, s);
     auth_server_free(s);
     event_base_free(base);
     return rc;

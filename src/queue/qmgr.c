@@ -14,6 +14,7 @@
 
 #include "base/diag.h"
 #include "base/log.h"
+#include "event/signal_loop.h"
 #include "policy/policy.h"
 #include "policy/route.h"
 #include "queue/qmgr_engine.h"
@@ -65,43 +66,15 @@ static void options_from(const struct config *cfg, struct policy_env *penv,
     };
 }
 
-static void stopped(void *arg)
+static void stop_qmgr(void *obj, void (*done)(void *arg), void *arg)
 {
-    event_base_loopbreak(arg);
-}
-
-struct run {
-    struct event_base *base;
-    struct qmgr *q;
-};
-
-static void on_term(evutil_socket_t sig, short what, void *arg)
-{
-    struct run *r = arg;
-    log_info("stopping on signal %d", (int)sig);
-    qmgr_stop(r->q, stopped, r->base);
-}
-
-static void on_hup(evutil_socket_t sig, short what, void *arg)
-{
-    log_reopen();
+    qmgr_stop(obj, done, arg);
 }
 
 static int run_loop(struct event_base *base, struct qmgr *q)
 {
-    struct run r = { base, q };
-    struct event *term = evsignal_new(base, SIGTERM, on_term, &r);
-    struct event *intr = evsignal_new(base, SIGINT, on_term, &r);
-    struct event *hup = evsignal_new(base, SIGHUP, on_hup, NULL);
-    event_add(term, NULL);
-    event_add(intr, NULL);
-    event_add(hup, NULL);
     qmgr_start(q);
-    int rc = event_base_dispatch(base) < 0 ? 1 : 0;
-    event_free(term);
-    event_free(intr);
-    event_free(hup);
-    return rc;
+    return signal_loop_run(base, stop_qmgr, q);
 }
 
 int qmgr_main(const struct config *cfg)
