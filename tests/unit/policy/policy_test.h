@@ -188,4 +188,41 @@ static inline const char *tcheck(struct policy_env *env, enum policy_stage stage
     return tfmt(&d, out, size);
 }
 
+/* A table-driven case: settings over the base, the facts, the expected
+   RCPT-stage answer ("OK" or "code enhanced text"). */
+struct tcase {
+    const char *name;
+    const char *cfg[12];
+    struct tfacts facts;
+    const char *want;
+};
+
+#define C(...) { __VA_ARGS__, NULL }
+
+static inline void run_tcases(const struct tcase *cases, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const struct tcase *c = &cases[i];
+        struct diag d;
+        diag_init(&d);
+        struct policy_env *env = tenv(c->cfg, &d);
+        if (env == NULL) {
+            diag_print(&d, stderr);
+            fail_msg("case \"%s\": environment did not build", c->name);
+        }
+        diag_free(&d);
+        struct tfacts_buf fb;
+        tfacts_fill(&fb, &c->facts);
+        struct policy_session ps;
+        policy_session_init(&ps);
+        char got[700];
+        tcheck(env, STAGE_RCPT, &fb.f, &ps, got, sizeof(got));
+        if (strcmp(got, c->want) != 0)
+            fail_msg("case \"%s\":\n   got: %s\n  want: %s", c->name, got, c->want);
+        policy_env_free(env);
+    }
+}
+
+#define RUN(cases) run_tcases(cases, sizeof(cases) / sizeof(cases[0]))
+
 #endif

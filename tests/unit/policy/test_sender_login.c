@@ -20,19 +20,11 @@
 #define NOT_LOGGED_IN(addr) "553 5.7.1 <" addr ">: Sender address rejected: not logged in"
 #define RETRY(addr) "451 4.3.0 <" addr ">: Temporary lookup failure"
 
-struct lcase {
-    const char *name;
-    const char *cfg[12];
-    struct tfacts facts;
-    const char *want;
-};
-
-#define C(...) { __VA_ARGS__, NULL }
 #define MISMATCH(list) C("smtpd_sender_login_maps", OWNERS, "smtpd_sender_restrictions", list)
 #define AS(user_, sender_) { .sasl = "PLAIN", .user = user_, .sender = sender_ }
 #define ANON(sender_) { .sender = sender_ }
 
-static const struct lcase mismatch_cases[] = {
+static const struct tcase mismatch_cases[] = {
     { "owner", MISMATCH("reject_sender_login_mismatch"), AS("alice", "alice@example.com"), "OK" },
     { "not the owner", MISMATCH("reject_sender_login_mismatch"), AS("alice", "bob@example.com"),
       NOT_OWNED("bob@example.com", "alice") },
@@ -108,7 +100,7 @@ static const struct lcase mismatch_cases[] = {
       ANON("sales@example.com"), NOT_LOGGED_IN("sales@example.com") },
 };
 
-static const struct lcase variant_cases[] = {
+static const struct tcase variant_cases[] = {
     /* reject_authenticated_sender_login_mismatch: logged-in clients only. */
     { "auth: owner", MISMATCH("reject_authenticated_sender_login_mismatch"),
       AS("alice", "alice@example.com"), "OK" },
@@ -149,7 +141,7 @@ static const struct lcase variant_cases[] = {
 #define TWO_TABLES "inline:{a@example.com=alice}, inline:{a@example.com=bob, b@example.com=bob}"
 #define TWO_TABLES_SPACE "inline:{a@example.com=alice} inline:{b@example.com=bob}"
 
-static const struct lcase table_cases[] = {
+static const struct tcase table_cases[] = {
     { "first table answers", C("smtpd_sender_login_maps", TWO_TABLES,
                                "smtpd_sender_restrictions", "reject_sender_login_mismatch"),
       AS("alice", "a@example.com"), "OK" },
@@ -215,31 +207,6 @@ static const struct lcase table_cases[] = {
       AS("alice", ""), "OK" },
 };
 
-static void run_cases(const struct lcase *cases, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        const struct lcase *c = &cases[i];
-        struct diag d;
-        diag_init(&d);
-        struct policy_env *env = tenv(c->cfg, &d);
-        if (env == NULL) {
-            diag_print(&d, stderr);
-            fail_msg("case \"%s\": environment did not build", c->name);
-        }
-        diag_free(&d);
-        struct tfacts_buf fb;
-        tfacts_fill(&fb, &c->facts);
-        struct policy_session ps;
-        policy_session_init(&ps);
-        char got[700];
-        tcheck(env, STAGE_RCPT, &fb.f, &ps, got, sizeof(got));
-        if (strcmp(got, c->want) != 0)
-            fail_msg("case \"%s\":\n   got: %s\n  want: %s", c->name, got, c->want);
-        policy_env_free(env);
-    }
-}
-
-#define RUN(cases) run_cases(cases, sizeof(cases) / sizeof(cases[0]))
 
 static void mismatch(void **state)
 {
