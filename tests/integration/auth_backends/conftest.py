@@ -158,8 +158,8 @@ service auth {{
             return ""
 
 
-@pytest.fixture
-def dovecot_factory():
+def need_dovecot():
+    """Skips unless Dovecot, its users and root are there."""
     if shutil.which("dovecot") is None:
         pytest.skip("dovecot is not installed")
     need_root("Dovecot")
@@ -168,6 +168,11 @@ def dovecot_factory():
             pwd.getpwnam(name)
         except KeyError:
             pytest.skip("no %s user" % name)
+
+
+@pytest.fixture
+def dovecot_factory():
+    need_dovecot()
     made = []
 
     def make(socket_path, **kw):
@@ -282,14 +287,7 @@ def tls_cert():
 def module_dovecot():
     """module_dovecot(socket_path, failure_delay=None, **kw) -> a started
     Dovecot for the module; failure_delay replaces its auth_failure_delay."""
-    if shutil.which("dovecot") is None:
-        pytest.skip("dovecot is not installed")
-    need_root("Dovecot")
-    for name in ("dovecot", "dovenull"):
-        try:
-            pwd.getpwnam(name)
-        except KeyError:
-            pytest.skip("no %s user" % name)
+    need_dovecot()
     made = []
 
     def make(socket_path, failure_delay=None, **kw):
