@@ -311,6 +311,20 @@ static void base_records(struct buf *r)
     add_rec(r, 'R', rc, sizeof(rc));
 }
 
+/* The file made of records r is refused with an error containing want; frees r. */
+static void refused(struct buf *r, const char *want)
+{
+    struct queue_envelope out;
+    struct qfile_info info;
+    struct qfile_error err;
+    struct buf f;
+    craft(&f, r->data, r->len);
+    assert_false(qfile_parse(f.data, f.len, NULL, &out, &info, &err));
+    assert_non_null(strstr(err.text, want));
+    buf_free(&f);
+    buf_free(r);
+}
+
 static void record_type_rules(void **state)
 {
     struct queue_envelope out;
@@ -325,36 +339,20 @@ static void record_type_rules(void **state)
     queue_envelope_free(&out);
     buf_free(&f);
     add_rec(&r, 'X', "future mandatory fact", 21);
-    craft(&f, r.data, r.len);
-    assert_false(qfile_parse(f.data, f.len, NULL, &out, &info, &err));
-    assert_non_null(strstr(err.text, "unknown record type"));
-    buf_free(&f);
-    buf_free(&r);
+    refused(&r, "unknown record type");
 
     base_records(&r);
     add_rec(&r, 'S', "again", 5);
-    craft(&f, r.data, r.len);
-    assert_false(qfile_parse(f.data, f.len, NULL, &out, &info, &err));
-    assert_non_null(strstr(err.text, "duplicate sender"));
-    buf_free(&f);
-    buf_free(&r);
+    refused(&r, "duplicate sender");
 
     base_records(&r);
     add_rec(&r, 'h', "he\0lo", 5);
-    craft(&f, r.data, r.len);
-    assert_false(qfile_parse(f.data, f.len, NULL, &out, &info, &err));
-    assert_non_null(strstr(err.text, "NUL"));
-    buf_free(&f);
-    buf_free(&r);
+    refused(&r, "NUL");
 
     buf_init(&r, 0);
     add_rec(&r, 'I', "ABC", 3);
     add_rec(&r, 'S', "", 0);
-    craft(&f, r.data, r.len);
-    assert_false(qfile_parse(f.data, f.len, NULL, &out, &info, &err));
-    assert_non_null(strstr(err.text, "arrival time"));
-    buf_free(&f);
-    buf_free(&r);
+    refused(&r, "arrival time");
 }
 
 static void version_and_magic(void **state)
