@@ -162,7 +162,19 @@ static enum rstatus reject_invalid_hostaddr(struct policy_eval *ev, const char *
                      "<%s>: %s rejected: invalid ip address", reply_name, reply_class);
 }
 
-OPFN(op_reject_invalid_helo_hostname)
+static bool helo_name_valid(const char *name)
+{
+    return valid_hostname(name) || valid_hostaddr(name);
+}
+
+static bool helo_name_fqdn(const char *name)
+{
+    return valid_hostname(name) && strchr(name, '.') != NULL;
+}
+
+/* A HELO address literal must be well formed; a name must pass ok(). */
+static enum rstatus check_helo_name(struct policy_eval *ev, bool (*ok)(const char *), int code,
+                                    const char *why)
 {
     const char *helo = ev->facts->helo;
     if (helo == NULL)
@@ -170,28 +182,23 @@ OPFN(op_reject_invalid_helo_hostname)
     if (helo[0] == '[')
         return reject_invalid_hostaddr(ev, helo, helo, CLASS_HELO);
     char *name = dup_if_truncate(helo);
-    bool ok = valid_hostname(name) || valid_hostaddr(name);
+    bool good = ok(name);
     free(name);
-    if (ok)
+    if (good)
         return R_DUNNO;
-    return rv_reject(ev, ERR_POLICY, ev->env->invalid_hostname_code, "5.5.2",
-                     "<%s>: %s rejected: Invalid name", helo, CLASS_HELO);
+    return rv_reject(ev, ERR_POLICY, code, "5.5.2", "<%s>: %s rejected: %s", helo, CLASS_HELO,
+                     why);
+}
+
+OPFN(op_reject_invalid_helo_hostname)
+{
+    return check_helo_name(ev, helo_name_valid, ev->env->invalid_hostname_code, "Invalid name");
 }
 
 OPFN(op_reject_non_fqdn_helo_hostname)
 {
-    const char *helo = ev->facts->helo;
-    if (helo == NULL)
-        return R_DUNNO;
-    if (helo[0] == '[')
-        return reject_invalid_hostaddr(ev, helo, helo, CLASS_HELO);
-    char *name = dup_if_truncate(helo);
-    bool ok = valid_hostname(name) && strchr(name, '.') != NULL;
-    free(name);
-    if (ok)
-        return R_DUNNO;
-    return rv_reject(ev, ERR_POLICY, ev->env->non_fqdn_code, "5.5.2",
-                     "<%s>: %s rejected: need fully-qualified hostname", helo, CLASS_HELO);
+    return check_helo_name(ev, helo_name_fqdn, ev->env->non_fqdn_code,
+                           "need fully-qualified hostname");
 }
 
 /* ---- Sender and recipient ---- */
