@@ -97,8 +97,10 @@ def assert_relayed_and_deferred(d, service, qid, user, mech, sender, rcpt):
     line = d.wait_log(r"%s: to=<%s>, " % (qid, re.escape(rcpt)))[0]
     assert "status=deferred (delivery to remote domains is not available yet)" in line, line
     assert "dsn=4." in line
-    path = wait_for(lambda: queued_file(d, qid), what="queue file of %s" % qid)
-    assert os.path.basename(os.path.dirname(path)) == "deferred", path
+    # The status is logged before the file moves to deferred/.
+    deferred = os.path.join(d.dir, "queue", "deferred", qid)
+    wait_for(lambda: os.path.exists(deferred), what="%s in deferred/" % deferred)
+    assert queued_file(d, qid) == deferred
 
 
 @pytest.mark.parametrize("service,mech", [("submission", "PLAIN"), ("submission", "LOGIN"),
