@@ -126,3 +126,22 @@ bool fileio_replace(const char *path, const void *p, size_t n, mode_t mode)
     errno = saved;
     return ok;
 }
+
+int fileio_open_unnamed(int dirfd, int flags, mode_t mode)
+{
+    return openat(dirfd, ".", O_TMPFILE | flags, mode);
+}
+
+bool fileio_unnamed_unsupported(int err)
+{
+    return err == EOPNOTSUPP || err == EISDIR || err == EINVAL;
+}
+
+bool fileio_link_unnamed(int fd, int dirfd, const char *name)
+{
+    /* linkat(AT_EMPTY_PATH) needs CAP_DAC_READ_SEARCH; a process may
+     * always follow its own /proc/self/fd links. */
+    char proc[64];
+    snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+    return linkat(AT_FDCWD, proc, dirfd, name, AT_SYMLINK_FOLLOW) == 0;
+}

@@ -22,4 +22,16 @@ char *fileio_read(const char *path, size_t max, size_t *len);
 /* Replaces path atomically and durably with the given contents. */
 bool fileio_replace(const char *path, const void *p, size_t n, mode_t mode);
 
+/*
+ * Unnamed files (O_TMPFILE): written without a name, named when complete,
+ * gone without a trace if the writer dies first. fileio_open_unnamed
+ * creates one in directory dirfd; -1 + errno, where errno satisfies
+ * fileio_unnamed_unsupported() if this kernel or file system has none.
+ * fileio_link_unnamed gives it the name dirfd/name (never replacing an
+ * existing name: EEXIST); false + errno, ENOENT when /proc is missing.
+ */
+int fileio_open_unnamed(int dirfd, int flags, mode_t mode);
+bool fileio_unnamed_unsupported(int err);
+bool fileio_link_unnamed(int fd, int dirfd, const char *name);
+
 #endif

@@ -223,18 +223,10 @@ static int open_new_dir(const struct maildir_paths *p)
     }
 }
 
-/* Kernels or file systems without O_TMPFILE. */
-static bool tmpfile_missing(int err)
-{
-    return err == EOPNOTSUPP || err == EISDIR || err == EINVAL;
-}
-
 /* Names the synced unnamed file fd new/NAME; EEXIST means an earlier copy. */
 static int name_file(int fd, int dfd, const struct maildir_paths *p)
 {
-    char proc[64];
-    snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-    if (linkat(AT_FDCWD, proc, dfd, p->name, AT_SYMLINK_FOLLOW) == 0 || errno == EEXIST)
+    if (fileio_link_unnamed(fd, dfd, p->name) || errno == EEXIST)
         return 0;
     return errno;
 }
@@ -278,11 +270,11 @@ static bool deliver_tmpfile(const struct maildir_paths *p, const struct deliver_
                           p->tmp);
         return true;
     }
-    int fd = openat(dfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+    int fd = fileio_open_unnamed(dfd, O_WRONLY | O_CLOEXEC, 0600);
     if (fd < 0) {
         int err = errno;
         close(dfd);
-        if (tmpfile_missing(err))
+        if (fileio_unnamed_unsupported(err))
             return false;
         deliver_set_errno(out, err, "maildir delivery failed: create maildir file %s", p->tmp);
         return true;

@@ -1,10 +1,10 @@
 /*
  * Commit with group commit. A transaction's commit job writes the rest of
- * the file (content, envelope, end marker), fsyncs it and renames it from
- * tmp/ into incoming/ on an I/O pool thread. Its done function (loop
+ * the file (content, envelope, end marker), fsyncs it and gives it its
+ * name in incoming/ on an I/O pool thread. Its done function (loop
  * thread) adds it to the waiting list. One directory fsync of incoming/
  * runs at a time on a thread of its own; it takes the whole waiting list
- * when it is submitted, so every rename it covers had completed before it
+ * when it is submitted, so every name it covers had been given before it
  * started, and transactions arriving while it runs wait for the next one.
  * With many sessions committing at once, one directory fsync covers many
  * messages; file fsyncs run in parallel on the I/O threads meanwhile.
@@ -91,10 +91,8 @@ static void commit_work(struct workpool_job *job)
     struct queue_txn *t = (struct queue_txn *)job;
     const struct queue_fs_ops *fs = t->qw->fs;
     t->job_err = 0;
-    if (!txn_write_io(t) || fs->fsync(t->fd) < 0 ||
-        fs->renameat(t->qw->tmp_dirfd, t->id, t->qw->incoming_dirfd, t->id) < 0)
+    if (!txn_write_io(t) || fs->fsync(t->fd) < 0 || !txn_name_file(t))
         goto fail;
-    t->renamed = true;
     int fd = t->fd;
     t->fd = -1;
     if (fs->close(fd) < 0)

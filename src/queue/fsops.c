@@ -4,6 +4,8 @@
  */
 #include "queue/writer.h"
 
+#include "base/fileio.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -46,6 +48,11 @@ static int fs_renameat(int olddirfd, const char *oldpath, int newdirfd, const ch
     return 0;
 }
 
+static int fs_link_unnamed(int fd, int dirfd, const char *name)
+{
+    return fileio_link_unnamed(fd, dirfd, name) ? 0 : -1;
+}
+
 static int fs_unlinkat(int dirfd, const char *path, int flags)
 {
     return unlinkat(dirfd, path, flags);
@@ -62,6 +69,7 @@ const struct queue_fs_ops queue_fs_default = {
     .pwrite = fs_pwrite,
     .fsync = fs_fsync,
     .renameat = fs_renameat,
+    .link_unnamed = fs_link_unnamed,
     .unlinkat = fs_unlinkat,
     .close = fs_close,
 };

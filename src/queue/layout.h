@@ -2,7 +2,8 @@
  * The queue directory layout, shared by writers, the queue manager and
  * the admin tools:
  *
- *   tmp/        files being written; never read. Leftovers of interrupted
+ *   tmp/        files being written where the file system has no unnamed
+ *               files (O_TMPFILE); never read. Leftovers of interrupted
  *               transactions are removed by the supervisor when it starts
  *               and, once stale, by the queue manager.
  *   incoming/   committed (file and directory synced), not yet taken by

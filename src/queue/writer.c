@@ -4,14 +4,15 @@
  *
  * Invariants: a transaction's content is in t->mem until a job takes it
  * (buffers are swapped, never shared); at most one job per transaction is
- * in flight; the tmp file exists only while t->fd >= 0, and every error
- * path removes it, so a failed or aborted transaction leaves nothing.
+ * in flight; the file exists only while t->fd >= 0, and every error path
+ * removes it, so a failed or aborted transaction leaves nothing.
  * All OS calls that may block go through qw->fs on pool threads; only
  * statvfs (cached for a second) runs on the loop.
  */
 #include "queue/writer_int.h"
 
 #include "base/clock.h"
+#include "base/fileio.h"
 #include "base/log.h"
 #include "base/xalloc.h"
 #include "queue/crc32c.h"
@@ -21,11 +22,32 @@
 #include <event2/event.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
 #define SPACE_CACHE_US 1000000
+
+/*
+ * Whether files can be created unnamed in incoming/ and named later through
+ * /proc/self/fd. Asked once, before the first session, by creating one
+ * (it vanishes when closed). Any other error is left for the commits to
+ * report.
+ */
+static bool unnamed_files_work(const struct queue_fs_ops *fs, int dirfd)
+{
+    int fd = fs->openat(dirfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return !fileio_unnamed_unsupported(errno);
+    char proc[64];
+    struct stat st;
+    snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+    bool ok = stat(proc, &st) == 0;
+    fs->close(fd);
+    return ok;
+}
 
 struct queue_writer *queue_writer_new(struct event_base *base,
                                       const struct queue_writer_options *opt)
@@ -35,6 +57,7 @@ struct queue_writer *queue_writer_new(struct event_base *base,
     qw->fs = opt->fs ? opt->fs : &queue_fs_default;
     qw->tmp_dirfd = opt->tmp_dirfd;
     qw->incoming_dirfd = opt->incoming_dirfd;
+    qw->unnamed_files = unnamed_files_work(qw->fs, qw->incoming_dirfd);
     qw->queue_dir = xstrdup(opt->queue_dir ? opt->queue_dir : ".");
     qw->spill_threshold = opt->spill_threshold ? opt->spill_threshold : QUEUE_SPILL_DEFAULT;
     qw->minfree = opt->minfree;
@@ -145,26 +168,38 @@ bool txn_write_io(struct queue_txn *t)
 {
     const struct queue_fs_ops *fs = t->qw->fs;
     if (t->fd < 0) {
-        t->fd = fs->openat(t->qw->tmp_dirfd, t->id,
-                           O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        t->unnamed = t->qw->unnamed_files;
+        t->fd = t->unnamed ? fs->openat(t->qw->incoming_dirfd, ".",
+                                        O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600)
+                           : fs->openat(t->qw->tmp_dirfd, t->id,
+                                        O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
         if (t->fd < 0)
             return false;
     }
     return write_all(t);
 }
 
+bool txn_name_file(struct queue_txn *t)
+{
+    const struct queue_fs_ops *fs = t->qw->fs;
+    int r = t->unnamed ? fs->link_unnamed(t->fd, t->qw->incoming_dirfd, t->id)
+                       : fs->renameat(t->qw->tmp_dirfd, t->id, t->qw->incoming_dirfd, t->id);
+    t->named = r == 0;
+    return t->named;
+}
+
 void txn_remove_file(struct queue_txn *t)
 {
     const struct queue_fs_ops *fs = t->qw->fs;
     int saved = errno;
-    if (t->renamed)
+    if (t->named)
         fs->unlinkat(t->qw->incoming_dirfd, t->id, 0);
-    else if (t->fd >= 0)
+    else if (t->fd >= 0 && !t->unnamed)
         fs->unlinkat(t->qw->tmp_dirfd, t->id, 0);
     if (t->fd >= 0)
-        fs->close(t->fd);
+        fs->close(t->fd);               /* an unnamed file vanishes with it */
     t->fd = -1;
-    t->renamed = false;
+    t->named = false;
     errno = saved;
 }
 

@@ -2,14 +2,20 @@
  * The durable queue writer, used by the SMTP process. A message answered
  * "250 Ok: queued" must be on stable storage, so commit is:
  *
- *   write tmp/ID (content, then envelope, then an end marker),
- *   fsync(file), rename to incoming/ID, fsync(incoming/), then reply.
+ *   write an unnamed file in incoming/ (content, then envelope, then an
+ *   end marker), fsync(file), name it incoming/ID, fsync(incoming/),
+ *   then reply.
+ *
+ * The unnamed file (O_TMPFILE) costs one directory entry instead of a
+ * create in tmp/ and a rename across directories, and vanishes by itself
+ * if the process dies before naming it. Where the kernel or file system
+ * has no unnamed files, the file is written as tmp/ID and renamed.
  *
  * The syncs run on pool threads, never on the loop, and the directory
- * sync is shared: every rename that finished before a directory fsync
- * started is covered by it, so concurrent sessions commit as one batch
- * (group commit). Only then do the callers' done functions run, on the
- * loop thread.
+ * sync is shared: every name given before a directory fsync started is
+ * covered by it, so concurrent sessions commit as one batch (group
+ * commit). Only then do the callers' done functions run, on the loop
+ * thread.
  *
  * Content is kept in memory up to a threshold and then spilled to the
  * temporary file by pool threads; the session stops reading from its
@@ -39,6 +45,7 @@ struct queue_fs_ops {
     long (*pwrite)(int fd, const void *p, size_t n, int64_t off);
     int (*fsync)(int fd);
     int (*renameat)(int olddirfd, const char *oldpath, int newdirfd, const char *newpath);
+    int (*link_unnamed)(int fd, int dirfd, const char *name);  /* names an O_TMPFILE file */
     int (*unlinkat)(int dirfd, const char *path, int flags);
     int (*close)(int fd);
 };

@@ -28,13 +28,14 @@ struct queue_txn {
     char id[QUEUE_ID_SIZE];
     struct buf mem;                 /* bytes not yet handed to a job */
     struct buf io;                  /* bytes the job in flight writes */
-    int fd;                         /* tmp file, -1 until created */
+    int fd;                         /* the file, -1 until created */
     uint32_t crc;                   /* CRC-32C of the content so far */
     uint64_t content_size;
     enum txn_job running;
     bool committing;                /* commit called (env encoded into mem) */
     bool aborted;
-    bool renamed;                   /* the file is in incoming/ */
+    bool unnamed;                   /* fd is an unnamed file in incoming/ */
+    bool named;                     /* the file has its name in incoming/ */
     int err;                        /* first failure (errno), 0 if none */
     int job_err;                    /* written by the job, read in its done */
     void (*resume)(void *arg);
@@ -59,6 +60,7 @@ struct queue_writer {
     struct workpool *dir_pool;      /* one thread: the directory fsync */
     const struct queue_fs_ops *fs;
     int tmp_dirfd, incoming_dirfd;
+    bool unnamed_files;             /* O_TMPFILE works in incoming/ */
     char *queue_dir;
     size_t spill_threshold;
     uint64_t minfree;
@@ -86,6 +88,7 @@ struct queue_writer {
 /* writer.c */
 void txn_free(struct queue_txn *t);
 bool txn_write_io(struct queue_txn *t);     /* pool thread: create if needed, write io */
+bool txn_name_file(struct queue_txn *t);    /* pool thread: incoming/ID; false + errno */
 void txn_remove_file(struct queue_txn *t);  /* pool thread: unlink and close */
 void txn_start_cleanup(struct queue_txn *t);
 enum queue_commit_result txn_result(int err);

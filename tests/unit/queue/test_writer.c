@@ -29,7 +29,8 @@
 #include "queue/qfile.h"
 #include "queue/writer.h"
 
-enum op { OP_OPEN, OP_WRITE, OP_FSYNC, OP_RENAME, OP_UNLINK, OP_CLOSE, OP_COUNT };
+/* OP_NAME: giving the file its name in incoming/ (link or rename). */
+enum op { OP_OPEN, OP_WRITE, OP_FSYNC, OP_NAME, OP_UNLINK, OP_CLOSE, OP_COUNT };
 
 static struct {
     pthread_mutex_t lock;
@@ -38,6 +39,7 @@ static struct {
     int fail_errno;
     int calls[OP_COUNT];
     size_t max_write;       /* 0 = unlimited */
+    bool no_unnamed;        /* O_TMPFILE refused, as on file systems without it */
 } fk = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 static bool should_fail(enum op op)
@@ -53,6 +55,10 @@ static bool should_fail(enum op op)
 
 static int f_openat(int d, const char *p, int fl, unsigned m)
 {
+    if (fk.no_unnamed && (fl & O_TMPFILE) == O_TMPFILE) {
+        errno = EOPNOTSUPP;
+        return -1;
+    }
     return should_fail(OP_OPEN) ? -1 : openat(d, p, fl, m);
 }
 
@@ -77,7 +83,12 @@ static int f_fsync(int fd)
 
 static int f_renameat(int a, const char *b, int c, const char *d)
 {
-    return should_fail(OP_RENAME) ? -1 : renameat(a, b, c, d);
+    return should_fail(OP_NAME) ? -1 : renameat(a, b, c, d);
+}
+
+static int f_link_unnamed(int fd, int dirfd, const char *name)
+{
+    return should_fail(OP_NAME) ? -1 : queue_fs_default.link_unnamed(fd, dirfd, name);
 }
 
 static int f_unlinkat(int d, const char *p, int fl)
@@ -96,7 +107,7 @@ static int f_close(int fd)
 }
 
 static const struct queue_fs_ops fake_fs = {
-    f_openat, f_write, f_pwrite, f_fsync, f_renameat, f_unlinkat, f_close,
+    f_openat, f_write, f_pwrite, f_fsync, f_renameat, f_link_unnamed, f_unlinkat, f_close,
 };
 
 struct fixture {
@@ -111,6 +122,7 @@ static void fake_reset(void)
     pthread_mutex_lock(&fk.lock);
     fk.fail_at = 0;
     fk.max_write = 0;
+    fk.no_unnamed = false;
     memset(fk.calls, 0, sizeof(fk.calls));
     pthread_mutex_unlock(&fk.lock);
 }
@@ -207,12 +219,10 @@ static void make_env(struct queue_envelope *env, const char *id)
     queue_envelope_add_rcpt(env, "b@example.com", NULL, 0);
 }
 
-/* Begins, appends content, commits and waits; returns the result. */
-static enum queue_commit_result commit_one(struct fixture *fx, const char *c, size_t n,
-                                           char id[QUEUE_ID_SIZE])
+/* Commits t (queue ID id) with a one-recipient envelope and waits. */
+static enum queue_commit_result commit_wait(struct fixture *fx, struct queue_txn *t,
+                                            const char *id)
 {
-    struct queue_txn *t = queue_txn_begin(fx->qw, id);
-    assert_true(queue_txn_append(t, c, n));
     struct queue_envelope env;
     make_env(&env, id);
     struct result res = { 0 };
@@ -220,6 +230,15 @@ static enum queue_commit_result commit_one(struct fixture *fx, const char *c, si
     queue_envelope_free(&env);
     run_until(fx->base, &res.done);
     return res.r;
+}
+
+/* Begins, appends content, commits and waits; returns the result. */
+static enum queue_commit_result commit_one(struct fixture *fx, const char *c, size_t n,
+                                           char id[QUEUE_ID_SIZE])
+{
+    struct queue_txn *t = queue_txn_begin(fx->qw, id);
+    assert_true(queue_txn_append(t, c, n));
+    return commit_wait(fx, t, id);
 }
 
 static void assert_loadable(struct fixture *fx, const char *id, const char *c, size_t n)
@@ -270,23 +289,24 @@ static const struct {
     { OP_WRITE, 1, ENOSPC, QUEUE_NO_SPACE },
     { OP_WRITE, 1, EDQUOT, QUEUE_NO_SPACE },
     { OP_FSYNC, 1, ENOSPC, QUEUE_NO_SPACE },        /* the file */
-    { OP_RENAME, 1, ENOSPC, QUEUE_NO_SPACE },
+    { OP_NAME, 1, ENOSPC, QUEUE_NO_SPACE },
     { OP_CLOSE, 1, ENOSPC, QUEUE_NO_SPACE },
     { OP_FSYNC, 2, ENOSPC, QUEUE_NO_SPACE },        /* incoming/ */
     { OP_FSYNC, 2, EDQUOT, QUEUE_NO_SPACE },
     { OP_OPEN, 1, EACCES, QUEUE_IO_ERROR },
     { OP_WRITE, 1, EIO, QUEUE_IO_ERROR },
     { OP_FSYNC, 1, EIO, QUEUE_IO_ERROR },
-    { OP_RENAME, 1, EIO, QUEUE_IO_ERROR },
+    { OP_NAME, 1, EIO, QUEUE_IO_ERROR },
+    { OP_NAME, 1, EEXIST, QUEUE_IO_ERROR },
     { OP_FSYNC, 2, EIO, QUEUE_IO_ERROR },
 };
 
-static void failure_at_every_step(void **state)
+static void run_failures(struct fixture *fx, bool unnamed)
 {
-    struct fixture *fx = *state;
     const char *c = "Subject: x\n\nhello\n";
     for (size_t i = 0; i < sizeof(failures) / sizeof(failures[0]); i++) {
         fake_reset();
+        fk.no_unnamed = !unnamed;
         fk.fail_op = failures[i].op;
         fk.fail_at = failures[i].at;
         fk.fail_errno = failures[i].err;
@@ -298,12 +318,34 @@ static void failure_at_every_step(void **state)
         assert_int_equal(count_files(fx->dir, "incoming"), 0);
     }
     fake_reset();
+    fk.no_unnamed = !unnamed;
     char id[QUEUE_ID_SIZE];
     assert_int_equal(commit_one(fx, c, strlen(c), id), QUEUE_COMMITTED);
     struct queue_writer_stats st;
     queue_writer_get_stats(fx->qw, &st);
     assert_int_equal(st.failures, sizeof(failures) / sizeof(failures[0]));
     assert_int_equal(st.commits, 1);
+}
+
+static void failure_at_every_step(void **state)
+{
+    run_failures(*state, true);
+}
+
+/* Where the file system has no O_TMPFILE: tmp/ID, renamed into incoming/. */
+static struct queue_writer *make_classic_writer(struct fixture *fx, size_t spill)
+{
+    queue_writer_free(fx->qw);
+    fake_reset();
+    fk.no_unnamed = true;
+    return make_writer(fx, spill, NULL);
+}
+
+static void failure_at_every_step_classic(void **state)
+{
+    struct fixture *fx = *state;
+    fx->qw = make_classic_writer(fx, 0);
+    run_failures(fx, false);
 }
 
 static void short_writes(void **state)
@@ -392,18 +434,47 @@ static void spill_path(void **state)
     run_until(fx->base, &f.finished);
     assert_false(f.failed);
     assert_true(f.pauses > 0);
-    struct queue_envelope env;
-    make_env(&env, id);
-    struct result res = { 0 };
-    queue_txn_commit(f.t, &env, on_done, &res);
-    queue_envelope_free(&env);
-    run_until(fx->base, &res.done);
-    assert_int_equal(res.r, QUEUE_COMMITTED);
+    assert_int_equal(commit_wait(fx, f.t, id), QUEUE_COMMITTED);
     struct queue_writer_stats st;
     queue_writer_get_stats(fx->qw, &st);
     assert_true(st.spills >= 10);
     assert_loadable(fx, id, c, n);
     free(c);
+}
+
+/* Spills a 20,000-byte message, checks where its file is, then commits it. */
+static void spill_then_check(struct fixture *fx, size_t in_tmp)
+{
+    size_t n = 20000;
+    char *c = xmalloc(n);
+    memset(c, 'u', n);
+    char id[QUEUE_ID_SIZE];
+    struct feeder f = { .t = queue_txn_begin(fx->qw, id), .data = c, .len = n };
+    feed(&f);
+    run_until(fx->base, &f.finished);
+    assert_false(f.failed);
+    assert_int_equal(count_files(fx->dir, "tmp"), in_tmp);
+    assert_int_equal(count_files(fx->dir, "incoming"), 0);     /* no name before commit */
+    assert_int_equal(commit_wait(fx, f.t, id), QUEUE_COMMITTED);
+    assert_int_equal(count_files(fx->dir, "tmp"), 0);
+    assert_int_equal(count_files(fx->dir, "incoming"), 1);
+    assert_loadable(fx, id, c, n);
+    free(c);
+}
+
+static void unnamed_until_committed(void **state)
+{
+    struct fixture *fx = *state;
+    queue_writer_free(fx->qw);
+    fx->qw = make_writer(fx, 1000, NULL);
+    spill_then_check(fx, 0);
+}
+
+static void classic_spill_uses_tmp(void **state)
+{
+    struct fixture *fx = *state;
+    fx->qw = make_classic_writer(fx, 1000);
+    spill_then_check(fx, 1);
 }
 
 static void spill_failure(void **state)
@@ -423,13 +494,7 @@ static void spill_failure(void **state)
     run_until(fx->base, &f.finished);
     assert_true(f.failed);
     assert_int_equal(count_files(fx->dir, "tmp"), 0);
-    struct queue_envelope env;
-    make_env(&env, id);
-    struct result res = { 0 };
-    queue_txn_commit(f.t, &env, on_done, &res);
-    queue_envelope_free(&env);
-    run_until(fx->base, &res.done);
-    assert_int_equal(res.r, QUEUE_NO_SPACE);
+    assert_int_equal(commit_wait(fx, f.t, id), QUEUE_NO_SPACE);
     assert_int_equal(count_files(fx->dir, "tmp"), 0);
     assert_int_equal(count_files(fx->dir, "incoming"), 0);
     free(c);
@@ -446,13 +511,7 @@ static void spill_then_commit_while_in_flight(void **state)
     struct queue_txn *t = queue_txn_begin(fx->qw, id);
     assert_true(queue_txn_append(t, c, sizeof(c)));     /* starts a spill */
     assert_false(queue_txn_can_append(t, NULL, NULL));
-    struct queue_envelope env;
-    make_env(&env, id);
-    struct result res = { 0 };
-    queue_txn_commit(t, &env, on_done, &res);           /* waits for the spill */
-    queue_envelope_free(&env);
-    run_until(fx->base, &res.done);
-    assert_int_equal(res.r, QUEUE_COMMITTED);
+    assert_int_equal(commit_wait(fx, t, id), QUEUE_COMMITTED);
     assert_loadable(fx, id, c, sizeof(c));
 }
 
@@ -498,13 +557,7 @@ static void never_replaces_an_existing_file(void **state)
     int fd = open(path, O_WRONLY | O_CREAT, 0600);
     assert_int_equal(write(fd, "other", 5), 5);
     close(fd);
-    struct queue_envelope env;
-    make_env(&env, id);
-    struct result res = { 0 };
-    queue_txn_commit(t, &env, on_done, &res);
-    queue_envelope_free(&env);
-    run_until(fx->base, &res.done);
-    assert_int_equal(res.r, QUEUE_IO_ERROR);
+    assert_int_equal(commit_wait(fx, t, id), QUEUE_IO_ERROR);
     struct stat st;
     assert_int_equal(stat(path, &st), 0);
     assert_int_equal(st.st_size, 5);                /* untouched */
@@ -569,6 +622,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(commit_basic, setup, teardown),
         cmocka_unit_test_setup_teardown(failure_at_every_step, setup, teardown),
+        cmocka_unit_test_setup_teardown(failure_at_every_step_classic, setup, teardown),
+        cmocka_unit_test_setup_teardown(unnamed_until_committed, setup, teardown),
+        cmocka_unit_test_setup_teardown(classic_spill_uses_tmp, setup, teardown),
         cmocka_unit_test_setup_teardown(short_writes, setup, teardown),
         cmocka_unit_test_setup_teardown(group_commit_batches, setup, teardown),
         cmocka_unit_test_setup_teardown(spill_path, setup, teardown),
