@@ -1,21 +1,21 @@
 /*
- * Commit with group commit. A transaction's commit job writes the rest of
- * the file (content, envelope, end marker), fsyncs it and gives it its
- * name in incoming/ on an I/O pool thread. Its done function (loop
- * thread) adds it to the waiting list. One directory fsync of incoming/
- * runs at a time on a thread of its own; it takes the whole waiting list
- * when it is submitted, so every name it covers had been given before it
- * started, and transactions arriving while it runs wait for the next one.
- * With many sessions committing at once, one directory fsync covers many
- * messages; file fsyncs run in parallel on the I/O threads meanwhile.
+ * Commit with group commit. A transaction's commit job, on an I/O pool
+ * thread, writes the rest of the file (content, envelope, end marker),
+ * fsyncs it, gives it its name in incoming/ and then joins the next shared
+ * fsync round of incoming/ (base/sync_rounds.h): the first job to find no
+ * round running syncs the directory for every name given before, the
+ * others wait for that round or run the next. With many sessions
+ * committing at once one directory fsync covers many messages; a lone
+ * session syncs on the thread that wrote its file, with no hand-off.
  *
- * Only after the directory fsync are the done functions called (the 250
- * reply) and the queue manager notified. If the directory fsync fails the
- * files it should have covered are removed (their clients get 451 and
- * will retry), since nothing says their names are durable. A periodic
- * scan of the queue manager may have taken such a file already (it is
- * complete and synced, only its name was not): it is then delivered even
- * though its client saw 451, the usual at-least-once outcome.
+ * Only after its directory round is the done function called (the 250
+ * reply, on the loop thread) and the queue manager notified. If a round's
+ * fsync fails, each transaction it covered removes its own file (its
+ * client gets 451 and will retry), since nothing says the names are
+ * durable. A periodic scan of the queue manager may have taken such a file
+ * already (it is complete and synced, only its name was not): it is then
+ * delivered even though its client saw 451, the usual at-least-once
+ * outcome.
  */
 #include "queue/writer_int.h"
 
@@ -39,51 +39,14 @@ static void finish(struct queue_txn *t, enum queue_commit_result r)
     done(arg, r);
 }
 
-static void dirsync_work(struct workpool_job *job)
+/* Pool thread: the directory round that covers t's name; 0 or an errno. */
+static int sync_incoming(struct queue_txn *t)
 {
-    struct dir_sync *ds = (struct dir_sync *)job;
-    const struct queue_fs_ops *fs = ds->qw->fs;
-    ds->err = 0;
-    if (fs->fsync(ds->qw->incoming_dirfd) == 0)
-        return;
-    ds->err = errno ? errno : EIO;
-    for (struct queue_txn *t = ds->members; t != NULL; t = t->next)
-        txn_remove_file(t);
-}
-
-static void dirsync_done(struct workpool_job *job);
-
-static void kick_sync(struct queue_writer *qw)
-{
-    if (qw->sync_running || qw->waiting_head == NULL)
-        return;
-    qw->sync.qw = qw;
-    qw->sync.members = qw->waiting_head;
-    qw->sync.count = qw->waiting_count;
-    qw->waiting_head = qw->waiting_tail = NULL;
-    qw->waiting_count = 0;
-    qw->sync_running = true;
-    qw->stats.dir_syncs++;
-    workpool_submit(qw->dir_pool, &qw->sync.job, dirsync_work, dirsync_done);
-}
-
-static void dirsync_done(struct workpool_job *job)
-{
-    struct dir_sync *ds = (struct dir_sync *)job;
-    struct queue_writer *qw = ds->qw;
-    struct queue_txn *t = ds->members;
-    int err = ds->err;
-    qw->sync_running = false;
-    if (err)
-        log_warning("fsync %s/incoming: %s", qw->queue_dir, strerror(err));
-    kick_sync(qw);                  /* the next batch starts before callbacks run */
-    if (err == 0)
-        writer_notify_batch(qw, t);
-    while (t != NULL) {
-        struct queue_txn *next = t->next;
-        finish(t, txn_result(err));
-        t = next;
-    }
+    struct queue_writer *qw = t->qw;
+    pthread_mutex_lock(&qw->dir_lock);
+    int err = sync_rounds_join(&qw->dir_rounds, &qw->dir_lock, qw->fs->fsync, qw->incoming_dirfd);
+    pthread_mutex_unlock(&qw->dir_lock);
+    return err;
 }
 
 static void commit_work(struct workpool_job *job)
@@ -91,12 +54,17 @@ static void commit_work(struct workpool_job *job)
     struct queue_txn *t = (struct queue_txn *)job;
     const struct queue_fs_ops *fs = t->qw->fs;
     t->job_err = 0;
+    t->dir_err = false;
     if (!txn_write_io(t) || fs->fsync(t->fd) < 0 || !txn_name_file(t))
         goto fail;
     int fd = t->fd;
     t->fd = -1;
     if (fs->close(fd) < 0)
         goto fail;
+    if ((t->job_err = sync_incoming(t)) != 0) {
+        t->dir_err = true;
+        txn_remove_file(t);
+    }
     return;
 fail:
     t->job_err = errno ? errno : EIO;
@@ -106,22 +74,18 @@ fail:
 static void commit_done(struct workpool_job *job)
 {
     struct queue_txn *t = (struct queue_txn *)job;
-    struct queue_writer *qw = t->qw;
     t->running = JOB_NONE;
     buf_release(&t->io);
     if (t->job_err) {
+        if (t->dir_err)
+            log_warning("fsync %s/incoming: %s", t->qw->queue_dir, strerror(t->job_err));
         t->err = t->job_err;
         finish(t, txn_result(t->err));
         return;
     }
     t->next = NULL;
-    if (qw->waiting_tail)
-        qw->waiting_tail->next = t;
-    else
-        qw->waiting_head = t;
-    qw->waiting_tail = t;
-    qw->waiting_count++;
-    kick_sync(qw);
+    writer_notify(t->qw, t);
+    finish(t, QUEUE_COMMITTED);
 }
 
 void txn_start_commit(struct queue_txn *t)

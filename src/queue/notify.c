@@ -1,7 +1,8 @@
 /*
- * Notifications to the queue manager: after each group commit the writer
- * sends the committed queue IDs, one per line, in datagrams of at most
- * NOTIFY_DATAGRAM_MAX bytes to the manager's socket (private/qmgr).
+ * Notifications to the queue manager: the writer sends committed queue
+ * IDs, one per line, in datagrams of at most NOTIFY_DATAGRAM_MAX bytes to
+ * the manager's socket (private/qmgr). The IDs committed in one loop
+ * iteration go out together, from an event made active by the first.
  *
  * The manager's socket queues only a few datagrams (net.unix.
  * max_dgram_qlen, 10 by default), so a manager that is busy for a few
@@ -45,12 +46,15 @@ void writer_notify_init(struct queue_writer *qw, const char *path)
     memcpy(qw->notify_addr.sun_path, path, strlen(path) + 1);
     qw->notify_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path) + 1);
     qw->notify_retry = evtimer_new(qw->base, on_retry, qw);
+    qw->notify_soon = event_new(qw->base, -1, 0, on_retry, qw);
 }
 
 void writer_notify_free(struct queue_writer *qw)
 {
     if (qw->notify_retry != NULL)
         event_free(qw->notify_retry);
+    if (qw->notify_soon != NULL)
+        event_free(qw->notify_soon);
     if (qw->notify_fd >= 0)
         close(qw->notify_fd);
     buf_free(&qw->notify_pending);
@@ -112,18 +116,19 @@ static void on_retry(evutil_socket_t fd, short what, void *arg)
     flush(arg);
 }
 
-void writer_notify_batch(struct queue_writer *qw, const struct queue_txn *t)
+void writer_notify(struct queue_writer *qw, const struct queue_txn *t)
 {
     if (qw->notify_fd < 0)
         return;
-    for (; t != NULL; t = t->next) {
-        char line[QUEUE_ID_SIZE + 1];
-        size_t n = strlen(t->id);
-        memcpy(line, t->id, n);
-        line[n] = '\n';
-        if (!buf_append(&qw->notify_pending, line, n + 1))
-            qw->notify_overflow = true;     /* the manager will scan instead */
-    }
-    if (!evtimer_pending(qw->notify_retry, NULL))
-        flush(qw);                  /* else the timer sends it shortly */
+    char line[QUEUE_ID_SIZE + 1];
+    size_t n = strlen(t->id);
+    memcpy(line, t->id, n);
+    line[n] = '\n';
+    if (!buf_append(&qw->notify_pending, line, n + 1))
+        qw->notify_overflow = true;         /* the manager will scan instead */
+    /* A pending retry timer sends it shortly; else the loop, once the done
+     * functions of this iteration have run. */
+    if (!evtimer_pending(qw->notify_retry, NULL) &&
+        !event_pending(qw->notify_soon, EV_TIMEOUT, NULL))
+        event_active(qw->notify_soon, EV_TIMEOUT, 0);
 }

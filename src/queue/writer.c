@@ -63,7 +63,8 @@ struct queue_writer *queue_writer_new(struct event_base *base,
     qw->minfree = opt->minfree;
     queue_id_gen_init(&qw->ids, opt->worker_tag);
     qw->io_pool = workpool_new(base, opt->threads ? opt->threads : 8, "queue-io");
-    qw->dir_pool = workpool_new(base, 1, "queue-dirsync");
+    pthread_mutex_init(&qw->dir_lock, NULL);
+    sync_rounds_init(&qw->dir_rounds);
     writer_notify_init(qw, opt->notify_path);
     return qw;
 }
@@ -75,18 +76,22 @@ void queue_writer_free(struct queue_writer *qw)
     if (qw->live != 0)
         log_panic("queue_writer_free: %zu transactions still open", qw->live);
     /* Cleanup jobs may submit further jobs from their done functions. */
-    while (workpool_pending(qw->io_pool) || workpool_pending(qw->dir_pool))
+    while (workpool_pending(qw->io_pool))
         event_base_loop(qw->base, EVLOOP_ONCE);
     workpool_free(qw->io_pool);
-    workpool_free(qw->dir_pool);
+    sync_rounds_destroy(&qw->dir_rounds);
+    pthread_mutex_destroy(&qw->dir_lock);
     writer_notify_free(qw);
     free(qw->queue_dir);
     free(qw);
 }
 
-void queue_writer_get_stats(const struct queue_writer *qw, struct queue_writer_stats *out)
+void queue_writer_get_stats(struct queue_writer *qw, struct queue_writer_stats *out)
 {
     *out = qw->stats;
+    pthread_mutex_lock(&qw->dir_lock);
+    out->dir_syncs = qw->dir_rounds.rounds;
+    pthread_mutex_unlock(&qw->dir_lock);
 }
 
 bool queue_writer_has_space(struct queue_writer *qw, int64_t announced_size)

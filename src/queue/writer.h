@@ -87,7 +87,7 @@ struct queue_writer_stats {
     uint64_t spills;                /* spill writes */
     uint64_t notify_retries;        /* notifications the busy manager refused for now */
 };
-void queue_writer_get_stats(const struct queue_writer *qw, struct queue_writer_stats *out);
+void queue_writer_get_stats(struct queue_writer *qw, struct queue_writer_stats *out);
 
 /*
  * Free-space check at MAIL time (Postfix: free space minus 1.5 x the

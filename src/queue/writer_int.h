@@ -9,10 +9,12 @@
 #define GATEPOST_QUEUE_WRITER_INT_H
 
 #include "base/buf.h"
+#include "base/sync_rounds.h"
 #include "event/workpool.h"
 #include "queue/qid.h"
 #include "queue/writer.h"
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -38,26 +40,17 @@ struct queue_txn {
     bool named;                     /* the file has its name in incoming/ */
     int err;                        /* first failure (errno), 0 if none */
     int job_err;                    /* written by the job, read in its done */
+    bool dir_err;                   /* job_err came from the directory fsync */
     void (*resume)(void *arg);
     void *resume_arg;
     void (*done)(void *arg, enum queue_commit_result r);
     void *done_arg;
-    struct queue_txn *next;         /* in a group-commit batch */
-};
-
-/* One directory fsync and the transactions it covers. */
-struct dir_sync {
-    struct workpool_job job;
-    struct queue_writer *qw;
-    struct queue_txn *members;
-    size_t count;
-    int err;
+    struct queue_txn *next;         /* in a list of committed ones (notify) */
 };
 
 struct queue_writer {
     struct event_base *base;
-    struct workpool *io_pool;       /* file writes, fsyncs, renames, unlinks */
-    struct workpool *dir_pool;      /* one thread: the directory fsync */
+    struct workpool *io_pool;       /* file writes, fsyncs, names, unlinks */
     const struct queue_fs_ops *fs;
     int tmp_dirfd, incoming_dirfd;
     bool unnamed_files;             /* O_TMPFILE works in incoming/ */
@@ -65,11 +58,9 @@ struct queue_writer {
     size_t spill_threshold;
     uint64_t minfree;
     struct queue_id_gen ids;
-    /* Group commit: renamed, waiting for a directory fsync that starts later. */
-    struct queue_txn *waiting_head, *waiting_tail;
-    size_t waiting_count;
-    bool sync_running;
-    struct dir_sync sync;
+    /* Group commit: shared fsync rounds of incoming/, run by pool threads. */
+    pthread_mutex_t dir_lock;
+    struct sync_rounds dir_rounds;
     /* Free-space cache. */
     int64_t space_checked_us;
     uint64_t space_free;
@@ -81,6 +72,7 @@ struct queue_writer {
     struct buf notify_pending;      /* IDs the busy manager has not taken yet */
     bool notify_overflow;           /* IDs were dropped: ask for a scan */
     struct event *notify_retry;
+    struct event *notify_soon;      /* sends what this loop iteration committed */
     struct queue_writer_stats stats;
     size_t live;                    /* transactions begun and not finished */
 };
@@ -99,7 +91,8 @@ void txn_start_commit(struct queue_txn *t);
 /* notify.c */
 void writer_notify_init(struct queue_writer *qw, const char *path);
 void writer_notify_free(struct queue_writer *qw);
-/* Tells the queue manager about a committed batch (linked by next). */
-void writer_notify_batch(struct queue_writer *qw, const struct queue_txn *t);
+/* Tells the queue manager about a committed transaction (soon, merged
+ * with the others committed in the same loop iteration). */
+void writer_notify(struct queue_writer *qw, const struct queue_txn *t);
 
 #endif

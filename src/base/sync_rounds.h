@@ -1,0 +1,38 @@
+/*
+ * Shared fsync rounds for one descriptor (a directory). Threads that need
+ * the descriptor synced after a change of their own join the next round;
+ * the first to find no round running runs it, the others wait for it.
+ * A round covers every change made before it started, so threads that
+ * join while a round runs wait for the next one. Under load one fsync
+ * covers many changes; alone, a thread runs its own round at once, with
+ * no hand-off to another thread.
+ *
+ * The caller supplies the mutex that guards the rounds (it may guard more,
+ * as a table of directories).
+ */
+#ifndef GATEPOST_BASE_SYNC_ROUNDS_H
+#define GATEPOST_BASE_SYNC_ROUNDS_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+struct sync_round;
+
+struct sync_rounds {
+    struct sync_round *pending;     /* joined, not started */
+    struct sync_round *running;
+    pthread_cond_t cond;
+    uint64_t rounds;                /* rounds run so far */
+};
+
+void sync_rounds_init(struct sync_rounds *s);
+void sync_rounds_destroy(struct sync_rounds *s);
+
+/*
+ * Joins the next round of fd and returns when it has run: 0, or the errno
+ * of its fsync. Called and returns with *lock held; the fsync itself runs
+ * with *lock released, through sync (fsync(2) or a test's substitute).
+ */
+int sync_rounds_join(struct sync_rounds *s, pthread_mutex_t *lock, int (*sync)(int fd), int fd);
+
+#endif

@@ -1,0 +1,94 @@
+/*
+ * Shared fsync rounds: a join returns only after a sync that started after
+ * the joiner's change; concurrent joiners share syncs; a failed sync is
+ * reported to every joiner of its round.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <unistd.h>
+
+#include "base/sync_rounds.h"
+
+#define THREADS 8
+#define JOINS 200
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static struct sync_rounds rounds;
+static atomic_ulong changes;        /* changes made so far */
+static atomic_ulong covered;        /* changes covered by the last finished sync */
+static atomic_int syncs;
+static atomic_int fail_next;        /* the next sync fails with EIO */
+
+static int fake_sync(int fd)
+{
+    (void)fd;
+    unsigned long seen = atomic_load(&changes);
+    atomic_fetch_add(&syncs, 1);
+    usleep(200);                    /* long enough for others to join meanwhile */
+    if (atomic_exchange(&fail_next, 0)) {
+        errno = EIO;
+        return -1;
+    }
+    unsigned long prev = atomic_load(&covered);
+    while (seen > prev && !atomic_compare_exchange_weak(&covered, &prev, seen))
+        ;
+    return 0;
+}
+
+static void *joiner(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < JOINS; i++) {
+        unsigned long mine = atomic_fetch_add(&changes, 1) + 1;
+        pthread_mutex_lock(&lock);
+        int err = sync_rounds_join(&rounds, &lock, fake_sync, -1);
+        pthread_mutex_unlock(&lock);
+        if (err == 0 && atomic_load(&covered) < mine)
+            return (void *)1;       /* returned before a sync covered the change */
+    }
+    return NULL;
+}
+
+static void every_change_is_covered_and_syncs_are_shared(void **state)
+{
+    (void)state;
+    sync_rounds_init(&rounds);
+    pthread_t t[THREADS];
+    for (int i = 0; i < THREADS; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, joiner, NULL), 0);
+    for (int i = 0; i < THREADS; i++) {
+        void *bad;
+        pthread_join(t[i], &bad);
+        assert_null(bad);
+    }
+    assert_true(atomic_load(&syncs) < THREADS * JOINS);     /* shared */
+    assert_int_equal(rounds.rounds, (uint64_t)atomic_load(&syncs));
+    sync_rounds_destroy(&rounds);
+}
+
+static void a_failed_sync_is_reported(void **state)
+{
+    (void)state;
+    sync_rounds_init(&rounds);
+    atomic_store(&fail_next, 1);
+    pthread_mutex_lock(&lock);
+    assert_int_equal(sync_rounds_join(&rounds, &lock, fake_sync, -1), EIO);
+    assert_int_equal(sync_rounds_join(&rounds, &lock, fake_sync, -1), 0);
+    pthread_mutex_unlock(&lock);
+    sync_rounds_destroy(&rounds);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(every_change_is_covered_and_syncs_are_shared),
+        cmocka_unit_test(a_failed_sync_is_reported),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
