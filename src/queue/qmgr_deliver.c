@@ -11,7 +11,11 @@
  *
  * A delivery job records its recipient as done in the queue file (one
  * pwrite) right after the delivery agent reports success, on the pool
- * thread, so the loop never waits for the file.
+ * thread, so the loop never waits for the file. When that success is
+ * bound to end the message (the last recipient of the round, every other
+ * one delivered), the job removes the queue file instead, saving the
+ * finish job's trip through the I/O pool: the common one-recipient
+ * message costs one pool job to deliver and remove.
  */
 #include "queue/qmgr_int.h"
 
@@ -22,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define REMOTE_DEFER_TEXT "delivery to remote domains is not available yet"
 
@@ -115,14 +120,31 @@ void qmgr_dlv_free_all(struct qmgr *q)
     }
 }
 
+/* Whether delivering recipient idx successfully finishes m for good. */
+static bool ends_message(const struct qmsg *m, size_t idx)
+{
+    if (m->outstanding != 1)
+        return false;
+    for (size_t i = 0; i < m->env.nrcpt; i++)
+        if (i != idx && m->env.rcpts[i].status != RCPT_DONE)
+            return false;
+    return true;
+}
+
 static void dlv_work(struct workpool_job *job)
 {
     struct qdlv *d = (struct qdlv *)job;
+    struct qmsg *m = d->m;
     deliver_mailbox(&d->req, &d->res);
     d->mark_err = 0;
-    if (d->res.status == DELIVER_OK &&
-        !qfile_mark_done(d->m->fd, d->m->env.rcpts[d->idx].status_offset))
+    if (d->res.status == DELIVER_OK && d->last) {
+        d->removed = true;
+        d->remove_err = unlinkat(d->q->dirfd[m->dir], m->id, 0) == 0 ? 0 : errno;
+        close(m->fd);               /* nothing else reads it: no other delivery runs */
+    } else if (d->res.status == DELIVER_OK &&
+               !qfile_mark_done(m->fd, m->env.rcpts[d->idx].status_offset)) {
         d->mark_err = errno ? errno : EIO;
+    }
     d->done_us = qmgr_now(d->q);
 }
 
@@ -139,6 +161,11 @@ static void dlv_done(struct workpool_job *job)
     rcpt_outcome(m, d->idx, outcome_of[d->res.status], d->res.dsn, d->res.text);
     if (d->res.status == DELIVER_OK)
         m->env.rcpts[d->idx].status = RCPT_DONE;
+    if (d->removed) {
+        m->fd = -1;
+        m->removed = true;
+        m->finish_err = d->remove_err;
+    }
     if (d->mark_err) {
         m->r[d->idx].to_mark = true;    /* try again when the round finishes */
         qmgr_warn(q, "%s: recording delivery to <%s>: %s", m->id,
@@ -173,6 +200,7 @@ static void start_delivery(struct qmsg *m, size_t idx, const struct qmgr_route *
         .content_size = m->info.content_size,
     };
     d->handoff_us = qmgr_now(q);
+    d->last = ends_message(m, idx);
     q->inflight++;
     workpool_submit(q->dlv_pool, &d->job, dlv_work, dlv_done);
 }

@@ -61,6 +61,7 @@ struct qmsg {
     int64_t next_attempt_us;
     uint32_t attempts, backoff_s;
     int finish_err;
+    bool removed;                   /* the last delivery job removed the file */
 };
 
 /* A delivery: one recipient on the delivery pool. */
@@ -74,6 +75,9 @@ struct qdlv {
     struct deliver_result res;
     int64_t handoff_us, done_us;
     int mark_err;
+    bool last;                      /* success ends the message: remove it here */
+    bool removed;                   /* it did: the file is gone, fd closed */
+    int remove_err;
     struct qdlv *next_free;
 };
 

@@ -213,6 +213,10 @@ void qmgr_msg_finish(struct qmsg *m)
         m->next_attempt_us = qmgr_now(q) + b;
     }
     q->io_jobs++;
+    if (m->removed && m->remove) {
+        finish_done(&m->job);       /* its last delivery job removed the file */
+        return;
+    }
     workpool_submit(q->io_pool, &m->job, finish_work, finish_done);
 }
 
