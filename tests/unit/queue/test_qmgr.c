@@ -3,7 +3,9 @@
  * delivery with Postfix's log lines; the recovery scan (stale tmp/ files,
  * interrupted deliveries delivered exactly once, corrupt files set aside);
  * deferral with doubling backoff and expiry into a bounce that is itself
- * delivered; unknown users bounced, null-sender failures dropped, NOTIFY
+ * delivered; the file removed by the delivery that ends a message, and
+ * kept with its delivered recipients marked when one defers; unknown
+ * users bounced, null-sender failures dropped, NOTIFY
  * honoured, size limits; Postfix's delay number format.
  */
 #include <setjmp.h>
@@ -472,6 +474,40 @@ static void defer_backoff_expire_and_bounce(void **state)
     free(msg);
 }
 
+/*
+ * The delivery that ends a message removes its file itself; one that does
+ * not (another recipient deferred, decided before it) only marks its
+ * recipient done, so the retry does not deliver it again.
+ */
+static void last_delivery_removes_only_a_finished_message(void **state)
+{
+    struct fx *f = *state;
+    static const char *const one[] = { "bob@local", NULL };
+    static const char *const mixed[] = { "far@remote.example", "dave@local", NULL };
+    char id1[QUEUE_ID_SIZE], id2[QUEUE_ID_SIZE];
+    inject(f, "incoming", "alice@example.org", body, one, NULL, id1);
+    inject(f, "incoming", "alice@example.org", body, mixed, NULL, id2);
+    start(f);
+    wait_removed(f, 1);
+    run_idle(f);
+    assert_true(logged("qmgr: %s: removed\n", id1));
+    assert_false(logged("qmgr: %s: removed\n", id2));
+    assert_int_equal(count("%s/incoming", f->qdir), 0);
+    assert_int_equal(count("%s/deferred", f->qdir), 1);
+    assert_int_equal(count("%s/mail/bob/new", f->dir), 1);
+    assert_int_equal(count("%s/mail/dave/new", f->dir), 1);
+    /* The retry defers the remote recipient again and leaves dave alone. */
+    atomic_store(&fake_now, atomic_load(&fake_now) + MIN_BACKOFF);
+    qmgr_retry_due(f->q);
+    run_idle(f);
+    assert_int_equal(count("%s/deferred", f->qdir), 1);
+    assert_int_equal(count("%s/mail/dave/new", f->dir), 1);
+    struct qmgr_stats st;
+    qmgr_get_stats(f->q, &st);
+    assert_int_equal(st.sent, 2);
+    assert_int_equal(st.removed, 1);
+}
+
 static void unknown_user_bounces(void **state)
 {
     struct fx *f = *state;
@@ -587,7 +623,8 @@ int main(void)
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
     const struct CMUnitTest tests[] = {
         T(delivers_on_notification), T(recovery_scan), T(recovery_exactly_once),
-        T(defer_backoff_expire_and_bounce), T(unknown_user_bounces),
+        T(defer_backoff_expire_and_bounce), T(last_delivery_removes_only_a_finished_message),
+        T(unknown_user_bounces),
         T(null_sender_failure_dropped), T(notify_never_gets_no_report),
         T(size_limit_bounces), T(stop_keeps_unfinished_work),
         cmocka_unit_test(delay_format),
