@@ -5,8 +5,8 @@
  * deferral with doubling backoff and expiry into a bounce that is itself
  * delivered; the file removed by the delivery that ends a message, and
  * kept with its delivered recipients marked when one defers; unknown
- * users bounced, null-sender failures dropped, NOTIFY
- * honoured, size limits; Postfix's delay number format.
+ * users bounced, null-sender failures dropped, NOTIFY honoured, size
+ * limits; Postfix's delay number format.
  */
 #include <setjmp.h>
 #include <stdarg.h>
