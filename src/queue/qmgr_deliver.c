@@ -136,16 +136,18 @@ static void dlv_work(struct workpool_job *job)
     struct qdlv *d = (struct qdlv *)job;
     struct qmsg *m = d->m;
     deliver_mailbox(&d->req, &d->res);
+    d->done_us = qmgr_now(d->q);
     d->mark_err = 0;
-    if (d->res.status == DELIVER_OK && d->last) {
+    if (d->res.status != DELIVER_OK)
+        return;
+    /* If the removal fails, the recipient is marked as usual and the
+     * finish job tries again: a file left behind never delivers twice. */
+    if (d->last && unlinkat(d->q->dirfd[m->dir], m->id, 0) == 0) {
         d->removed = true;
-        d->remove_err = unlinkat(d->q->dirfd[m->dir], m->id, 0) == 0 ? 0 : errno;
         close(m->fd);               /* nothing else reads it: no other delivery runs */
-    } else if (d->res.status == DELIVER_OK &&
-               !qfile_mark_done(m->fd, m->env.rcpts[d->idx].status_offset)) {
+    } else if (!qfile_mark_done(m->fd, m->env.rcpts[d->idx].status_offset)) {
         d->mark_err = errno ? errno : EIO;
     }
-    d->done_us = qmgr_now(d->q);
 }
 
 static const uint8_t outcome_of[] = {
@@ -164,7 +166,7 @@ static void dlv_done(struct workpool_job *job)
     if (d->removed) {
         m->fd = -1;
         m->removed = true;
-        m->finish_err = d->remove_err;
+        m->finish_err = 0;
     }
     if (d->mark_err) {
         m->r[d->idx].to_mark = true;    /* try again when the round finishes */

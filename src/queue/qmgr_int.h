@@ -4,7 +4,9 @@
  * message's load/bounce/finish job owns m->fd, m->env, m->info and the
  * bounce buffer while it runs (one such job per message at a time); a
  * delivery job owns its struct qdlv and only reads the message's
- * envelope, which does not change while deliveries run.
+ * envelope, which does not change while deliveries run, except that the
+ * job told its success ends the message (qdlv.last, the only delivery in
+ * flight) removes the file and closes m->fd.
  */
 #ifndef GATEPOST_QUEUE_QMGR_INT_H
 #define GATEPOST_QUEUE_QMGR_INT_H
@@ -77,7 +79,6 @@ struct qdlv {
     int mark_err;
     bool last;                      /* success ends the message: remove it here */
     bool removed;                   /* it did: the file is gone, fd closed */
-    int remove_err;
     struct qdlv *next_free;
 };
 
