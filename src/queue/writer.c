@@ -33,8 +33,8 @@
 /*
  * Whether files can be created unnamed in incoming/ and named later through
  * /proc/self/fd. Asked once, before the first session, by creating one
- * (it vanishes when closed). Any other error is left for the commits to
- * report.
+ * (it vanishes when closed). Any other error is left for the commits,
+ * which fall back to tmp/ if they find unnamed files unsupported.
  */
 static bool unnamed_files_work(const struct queue_fs_ops *fs, int dirfd)
 {
@@ -57,7 +57,7 @@ struct queue_writer *queue_writer_new(struct event_base *base,
     qw->fs = opt->fs ? opt->fs : &queue_fs_default;
     qw->tmp_dirfd = opt->tmp_dirfd;
     qw->incoming_dirfd = opt->incoming_dirfd;
-    qw->unnamed_files = unnamed_files_work(qw->fs, qw->incoming_dirfd);
+    atomic_init(&qw->unnamed_files, unnamed_files_work(qw->fs, qw->incoming_dirfd));
     qw->queue_dir = xstrdup(opt->queue_dir ? opt->queue_dir : ".");
     qw->spill_threshold = opt->spill_threshold ? opt->spill_threshold : QUEUE_SPILL_DEFAULT;
     qw->minfree = opt->minfree;
@@ -173,11 +173,17 @@ bool txn_write_io(struct queue_txn *t)
 {
     const struct queue_fs_ops *fs = t->qw->fs;
     if (t->fd < 0) {
-        t->unnamed = t->qw->unnamed_files;
-        t->fd = t->unnamed ? fs->openat(t->qw->incoming_dirfd, ".",
-                                        O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600)
-                           : fs->openat(t->qw->tmp_dirfd, t->id,
-                                        O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        t->unnamed = atomic_load(&t->qw->unnamed_files);
+        if (t->unnamed) {
+            t->fd = fs->openat(t->qw->incoming_dirfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+            if (t->fd < 0 && fileio_unnamed_unsupported(errno)) {
+                atomic_store(&t->qw->unnamed_files, false);     /* learnt late: tmp/ from now on */
+                t->unnamed = false;
+            }
+        }
+        if (!t->unnamed)
+            t->fd = fs->openat(t->qw->tmp_dirfd, t->id, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+                               0600);
         if (t->fd < 0)
             return false;
     }

@@ -15,6 +15,7 @@
 #include "queue/writer.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -53,7 +54,7 @@ struct queue_writer {
     struct workpool *io_pool;       /* file writes, fsyncs, names, unlinks */
     const struct queue_fs_ops *fs;
     int tmp_dirfd, incoming_dirfd;
-    bool unnamed_files;             /* O_TMPFILE works in incoming/ */
+    atomic_bool unnamed_files;      /* O_TMPFILE works in incoming/ (pool threads may clear it) */
     char *queue_dir;
     size_t spill_threshold;
     uint64_t minfree;

@@ -477,6 +477,20 @@ static void classic_spill_uses_tmp(void **state)
     spill_then_check(fx, 1);
 }
 
+/* Unnamed files refused after the start-up check: tmp/ from then on. */
+static void falls_back_to_tmp_later(void **state)
+{
+    struct fixture *fx = *state;
+    fake_reset();
+    fk.no_unnamed = true;               /* the writer was made while they worked */
+    char id[QUEUE_ID_SIZE];
+    const char *c = "Subject: late\n\nbody\n";
+    assert_int_equal(commit_one(fx, c, strlen(c), id), QUEUE_COMMITTED);
+    assert_loadable(fx, id, c, strlen(c));
+    assert_int_equal(fk.calls[OP_OPEN], 1);         /* the tmp/ file; the refusal is not counted */
+    assert_int_equal(count_files(fx->dir, "tmp"), 0);
+}
+
 static void spill_failure(void **state)
 {
     struct fixture *fx = *state;
@@ -625,6 +639,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(failure_at_every_step_classic, setup, teardown),
         cmocka_unit_test_setup_teardown(unnamed_until_committed, setup, teardown),
         cmocka_unit_test_setup_teardown(classic_spill_uses_tmp, setup, teardown),
+        cmocka_unit_test_setup_teardown(falls_back_to_tmp_later, setup, teardown),
         cmocka_unit_test_setup_teardown(short_writes, setup, teardown),
         cmocka_unit_test_setup_teardown(group_commit_batches, setup, teardown),
         cmocka_unit_test_setup_teardown(spill_path, setup, teardown),
