@@ -41,6 +41,15 @@ SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "runtime error:", "ERROR: LeakSa
                      "panic:")
 
 
+def smtpd_service(port, options):
+    """A master.cf smtpd service on 127.0.0.1:port with an -o line for each
+    of options ({name: value}); values with spaces are put in { }."""
+    line = "127.0.0.1:%d inet n - n - - smtpd" % port
+    for k, v in options.items():
+        line += ("\n  -o { %s = %s }" if " " in v else "\n  -o %s=%s") % (k, v)
+    return line
+
+
 def sanitizer_problems(text):
     """The sanitizer or panic reports in text, each cut to 2000 characters."""
     return [text[text.index(m):][:2000] for m in SANITIZER_MARKERS if m in text]

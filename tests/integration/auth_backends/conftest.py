@@ -228,8 +228,8 @@ class Saslauthd:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-@pytest.fixture
-def saslauthd():
+def running_saslauthd():
+    """A started Saslauthd for a fixture, cleaned up when the fixture ends."""
     if shutil.which("saslauthd") is None:
         pytest.skip("saslauthd is not installed")
     need_root("saslauthd -a shadow with a test account")
@@ -238,6 +238,11 @@ def saslauthd():
         yield s.start()
     finally:
         s.cleanup()
+
+
+@pytest.fixture
+def saslauthd():
+    yield from running_saslauthd()
 
 
 # ---- the auth process of a running gatepost ----
@@ -308,11 +313,4 @@ def module_dovecot():
 
 @pytest.fixture(scope="module")
 def module_saslauthd():
-    if shutil.which("saslauthd") is None:
-        pytest.skip("saslauthd is not installed")
-    need_root("saslauthd -a shadow with a test account")
-    s = Saslauthd()
-    try:
-        yield s.start()
-    finally:
-        s.cleanup()
+    yield from running_saslauthd()

@@ -8,9 +8,10 @@ import os
 import shutil
 import smtplib
 import subprocess
-import time
 
 import pytest
+
+from lib.smtp_client import wait_auth_offered
 
 AUTH_MAIN = {
     "smtpd_sasl_auth_enable": "yes",
@@ -29,18 +30,6 @@ def make(gatepost, users):
     gp.start()
     wait_auth_offered(gp.port)
     return gp
-
-
-def wait_auth_offered(port, timeout=15):
-    """Workers learn the mechanisms from the auth process shortly after start."""
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        with smtplib.SMTP("127.0.0.1", port, timeout=30) as c:
-            c.ehlo("client.example")
-            if "PLAIN" in c.esmtp_features.get("auth", ""):
-                return
-        time.sleep(0.1)
-    raise AssertionError("AUTH never offered")
 
 
 def login(port, mech, user, password):

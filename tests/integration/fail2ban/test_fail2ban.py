@@ -28,6 +28,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "auth_backends"))
 
 from lib.gatepost import ROOT, Instance  # noqa: E402
+from lib.smtp_client import wait_auth_offered  # noqa: E402
 from sasl_clients import Scram  # noqa: E402
 
 pytestmark = pytest.mark.skipif(shutil.which("fail2ban-regex") is None,
@@ -108,21 +109,10 @@ def send_mail(source, login=None):
         assert refused == {}
 
 
-def wait_auth_offered(port, timeout=15):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        with smtplib.SMTP("127.0.0.1", port, timeout=30) as c:
-            c.ehlo("client.example")
-            if "CRAM-MD5" in c.esmtp_features.get("auth", ""):
-                return
-        time.sleep(0.1)
-    raise AssertionError("AUTH never offered")
-
-
 def run_mix(gp):
     """Drives the mix; returns the failures caused as [(address, mechanism)]."""
     client.port = gp.port
-    wait_auth_offered(gp.port)
+    wait_auth_offered(gp.port, "CRAM-MD5")
     failures = []
     sessions = 1                                 # wait_auth_offered's last one
     for mech in MECHS:

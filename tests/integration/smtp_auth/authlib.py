@@ -13,12 +13,13 @@ import re
 import select
 import smtplib
 import socket
-import ssl
 import subprocess
 import time
 
-from lib.gatepost import Instance
+from lib.gatepost import Instance, smtpd_service
 from lib.ports import free_port
+from lib.smtp_client import client_context
+from lib.smtp_client import wait_auth_offered as wait_mechanism
 from lib.smtp_raw import RawSMTP
 
 
@@ -63,10 +64,7 @@ class Daemon:
         for name, opts in services.items():
             port = free_port()
             self.ports[name] = port
-            line = "127.0.0.1:%d inet n - n - - smtpd" % port
-            for k, v in opts.items():
-                line += ("\n  -o { %s = %s }" if " " in v else "\n  -o %s=%s") % (k, v)
-            lines.append(line)
+            lines.append(smtpd_service(port, opts))
         params = dict(AUTH_MAIN)
         params.update({"smtpd_tls_cert_file": cert["crt"], "smtpd_tls_key_file": cert["key"]})
         params.update(main or {})
@@ -116,13 +114,6 @@ class Daemon:
             time.sleep(0.05)
         raise AssertionError("log never showed %r after mark; tail:\n%s" %
                              (pattern, self.log_since(mark)[-3000:]))
-
-
-def client_context():
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    return ctx
 
 
 class Raw(RawSMTP):
@@ -184,13 +175,7 @@ def ehlo_auth(port, wrapped=False, starttls=False, source=None):
 
 
 def wait_auth_offered(port, wrapped=False, timeout=15):
-    """Workers learn the mechanisms from the auth process shortly after start."""
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if "PLAIN" in ehlo_auth(port, wrapped=wrapped)[0]:
-            return
-        time.sleep(0.1)
-    raise AssertionError("AUTH never offered on port %d" % port)
+    wait_mechanism(port, timeout=timeout, auth_keyword=lambda p: ehlo_auth(p, wrapped=wrapped)[0])
 
 
 def swaks(port, mech, user, password, tls=None, source=None, quit_after="AUTH", extra=()):

@@ -4,11 +4,10 @@ a test certificate, users, and a small SMTP client."""
 import os
 import re
 import smtplib
-import ssl
 import subprocess
-import time
 
 from lib.gatepost import ROOT
+from lib.smtp_client import client_context, wait_auth_offered  # noqa: F401 (conftest uses it)
 
 
 USERS = {"alice": "alice pw 1", "bob": "bob pw 2"}
@@ -63,25 +62,6 @@ def service_lines(port, options):
     return ["127.0.0.1:%d inet n - n - - smtpd" % port] + ["  " + o for o in options]
 
 
-def wait_auth_offered(port, timeout=15):
-    """Workers learn the mechanism list from the auth process shortly after start."""
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        with smtplib.SMTP("127.0.0.1", port, timeout=30) as c:
-            c.ehlo("client.remote.example")
-            if "PLAIN" in c.esmtp_features.get("auth", ""):
-                return
-        time.sleep(0.1)
-    raise AssertionError("AUTH never offered on port %d" % port)
-
-
-def tls_context():
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    return ctx
-
-
 def queue_id(reply_text):
     """The queue id of a "250 2.0.0 Ok: queued as ID" reply."""
     m = re.search(r"queued as ([0-9A-Za-z]+)", reply_text)
@@ -96,13 +76,13 @@ def connect(d, service, user=None, mech="PLAIN", helo="client.remote.example", s
     port = d.ports[service]
     src = (source, 0) if source else None
     if service == "submissions":
-        c = smtplib.SMTP_SSL("127.0.0.1", port, timeout=30, context=tls_context(),
+        c = smtplib.SMTP_SSL("127.0.0.1", port, timeout=30, context=client_context(),
                              source_address=src)
     else:
         c = smtplib.SMTP("127.0.0.1", port, timeout=30, source_address=src)
     c.ehlo(helo)
     if service == "submission":
-        code, _ = c.starttls(context=tls_context())
+        code, _ = c.starttls(context=client_context())
         assert code == 220
         c.ehlo(helo)
     if user is not None:

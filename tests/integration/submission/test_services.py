@@ -14,7 +14,8 @@ import uuid
 
 import pytest
 
-from sublib import USERS, connect, queue_id, send_data, tls_context
+from lib.smtp_client import client_context
+from sublib import USERS, connect, queue_id, send_data
 from lib.mail import wait_for
 
 CLIENT = r"localhost\.test\.example\[127\.0\.0\.1\]"
@@ -39,7 +40,7 @@ def test_submission_wants_starttls_first(sub):
             (530, b"5.7.0 Must issue a STARTTLS command first")
         assert c.docmd("RCPT TO:<x@remote.example>") == \
             (530, b"5.7.0 Must issue a STARTTLS command first")
-        assert c.starttls(context=tls_context())[0] == 220
+        assert c.starttls(context=client_context())[0] == 220
         c.ehlo("client.remote.example")
         assert not c.has_extn("starttls")
         mechs = c.esmtp_features["auth"].split()
@@ -49,7 +50,7 @@ def test_submission_wants_starttls_first(sub):
 
 def test_submissions_speaks_tls_from_the_first_byte(sub):
     with smtplib.SMTP_SSL("127.0.0.1", sub.ports["submissions"], timeout=30,
-                          context=tls_context()) as c:
+                          context=client_context()) as c:
         c.ehlo("client.remote.example")
         assert not c.has_extn("starttls")
         assert "PLAIN" in c.esmtp_features["auth"].split()
