@@ -83,8 +83,7 @@ static void commit_done(struct workpool_job *job)
         finish(t, txn_result(t->err));
         return;
     }
-    t->next = NULL;
-    writer_notify(t->qw, t);
+    writer_notify(t->qw, t->id);
     finish(t, QUEUE_COMMITTED);
 }
 

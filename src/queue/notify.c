@@ -116,13 +116,13 @@ static void on_retry(evutil_socket_t fd, short what, void *arg)
     flush(arg);
 }
 
-void writer_notify(struct queue_writer *qw, const struct queue_txn *t)
+void writer_notify(struct queue_writer *qw, const char *id)
 {
     if (qw->notify_fd < 0)
         return;
     char line[QUEUE_ID_SIZE + 1];
-    size_t n = strlen(t->id);
-    memcpy(line, t->id, n);
+    size_t n = strnlen(id, QUEUE_ID_SIZE);
+    memcpy(line, id, n);
     line[n] = '\n';
     if (!buf_append(&qw->notify_pending, line, n + 1))
         qw->notify_overflow = true;         /* the manager will scan instead */

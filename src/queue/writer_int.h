@@ -46,7 +46,6 @@ struct queue_txn {
     void *resume_arg;
     void (*done)(void *arg, enum queue_commit_result r);
     void *done_arg;
-    struct queue_txn *next;         /* in a list of committed ones (notify) */
 };
 
 struct queue_writer {
@@ -92,8 +91,8 @@ void txn_start_commit(struct queue_txn *t);
 /* notify.c */
 void writer_notify_init(struct queue_writer *qw, const char *path);
 void writer_notify_free(struct queue_writer *qw);
-/* Tells the queue manager about a committed transaction (soon, merged
+/* Tells the queue manager about a committed queue ID (soon, merged
  * with the others committed in the same loop iteration). */
-void writer_notify(struct queue_writer *qw, const struct queue_txn *t);
+void writer_notify(struct queue_writer *qw, const char *id);
 
 #endif
