@@ -21,6 +21,7 @@
 #include "auth/cyrus_conf.h"
 #include "auth/mech.h"
 #include "auth/saslauthd.h"
+#include "base/fileio.h"
 #include "base/log.h"
 #include "ipc/stream.h"
 
@@ -74,10 +75,7 @@ static void conf_refusals(void **state)
 
 static void write_file(const char *path, const char *text)
 {
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
+    assert_true(fileio_replace(path, text, strlen(text), 0644));
 }
 
 static void search_order(void **state)

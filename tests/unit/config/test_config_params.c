@@ -6,6 +6,7 @@
  */
 #include "config_test.h"
 
+#include "base/fileio.h"
 #include "config/config_internal.h"
 
 #include <pwd.h>
@@ -233,10 +234,7 @@ static void embedded_configuration(void **state)
 
 static void write_file(const char *path, const char *text)
 {
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
+    assert_true(fileio_replace(path, text, strlen(text), 0644));
 }
 
 static void active_configuration(void **state)
