@@ -125,8 +125,11 @@ void workpool_submit(struct workpool *pool, struct workpool_job *job,
     pool->pending++;
     pthread_mutex_lock(&pool->lock);
     append(&pool->queue_head, &pool->queue_tail, job);
-    pthread_cond_signal(&pool->wake);
     pthread_mutex_unlock(&pool->lock);
+    /* After the unlock: a thread woken while the lock is still held would
+     * block on it at once and need a second wakeup. A thread that wakes
+     * without work (another took it) finds the queue empty and waits again. */
+    pthread_cond_signal(&pool->wake);
 }
 
 size_t workpool_pending(const struct workpool *pool)
