@@ -42,12 +42,18 @@ static void run_round(struct sync_rounds *s, struct sync_round *r, pthread_mutex
     pthread_cond_broadcast(&s->cond);
 }
 
-int sync_rounds_join(struct sync_rounds *s, pthread_mutex_t *lock, int (*sync)(int fd), int fd)
+struct sync_round *sync_rounds_enter(struct sync_rounds *s)
 {
     struct sync_round *r = s->pending;
     if (r == NULL)
         r = s->pending = xcalloc(1, sizeof(*r));
     r->refs++;
+    return r;
+}
+
+int sync_rounds_wait(struct sync_rounds *s, struct sync_round *r, pthread_mutex_t *lock,
+                     int (*sync)(int fd), int fd)
+{
     while (!r->done) {
         if (s->running == NULL && s->pending == r)
             run_round(s, r, lock, sync, fd);
@@ -58,4 +64,9 @@ int sync_rounds_join(struct sync_rounds *s, pthread_mutex_t *lock, int (*sync)(i
     if (--r->refs == 0)
         free(r);
     return err;
+}
+
+int sync_rounds_join(struct sync_rounds *s, pthread_mutex_t *lock, int (*sync)(int fd), int fd)
+{
+    return sync_rounds_wait(s, sync_rounds_enter(s), lock, sync, fd);
 }

@@ -35,4 +35,15 @@ void sync_rounds_destroy(struct sync_rounds *s);
  */
 int sync_rounds_join(struct sync_rounds *s, pthread_mutex_t *lock, int (*sync)(int fd), int fd);
 
+/*
+ * A join in two steps, for a thread with other work between its change and
+ * the wait: enter (after the change) takes a place in the next round, wait
+ * returns when that round has run, running it if no one else has. Meanwhile
+ * other threads may run the round, so the wait often finds it done. Both
+ * with *lock held; every enter is followed by exactly one wait.
+ */
+struct sync_round *sync_rounds_enter(struct sync_rounds *s);
+int sync_rounds_wait(struct sync_rounds *s, struct sync_round *r, pthread_mutex_t *lock,
+                     int (*sync)(int fd), int fd);
+
 #endif

@@ -1,7 +1,9 @@
 /*
- * Shared fsync rounds: a join returns only after a sync that started after
- * the joiner's change; concurrent joiners share syncs; a failed sync is
- * reported to every joiner of its round.
+ * Shared fsync rounds: a join (in one step, or entered after the change
+ * and waited for later) returns only after a sync that started after the
+ * joiner's change; concurrent joiners share syncs; a round run by another
+ * thread is not run again; a failed sync is reported to every joiner of
+ * its round.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -41,13 +43,22 @@ static int fake_sync(int fd)
     return 0;
 }
 
+/* arg non-NULL: enter, work a little without the lock, then wait. */
 static void *joiner(void *arg)
 {
-    (void)arg;
     for (int i = 0; i < JOINS; i++) {
         unsigned long mine = atomic_fetch_add(&changes, 1) + 1;
         pthread_mutex_lock(&lock);
-        int err = sync_rounds_join(&rounds, &lock, fake_sync, -1);
+        int err;
+        if (arg != NULL) {
+            struct sync_round *r = sync_rounds_enter(&rounds);
+            pthread_mutex_unlock(&lock);
+            usleep(100);
+            pthread_mutex_lock(&lock);
+            err = sync_rounds_wait(&rounds, r, &lock, fake_sync, -1);
+        } else {
+            err = sync_rounds_join(&rounds, &lock, fake_sync, -1);
+        }
         pthread_mutex_unlock(&lock);
         if (err == 0 && atomic_load(&covered) < mine)
             return (void *)1;       /* returned before a sync covered the change */
@@ -61,7 +72,7 @@ static void every_change_is_covered_and_syncs_are_shared(void **state)
     sync_rounds_init(&rounds);
     pthread_t t[THREADS];
     for (int i = 0; i < THREADS; i++)
-        assert_int_equal(pthread_create(&t[i], NULL, joiner, NULL), 0);
+        assert_int_equal(pthread_create(&t[i], NULL, joiner, i % 2 ? &rounds : NULL), 0);
     for (int i = 0; i < THREADS; i++) {
         void *bad;
         pthread_join(t[i], &bad);
@@ -69,6 +80,23 @@ static void every_change_is_covered_and_syncs_are_shared(void **state)
     }
     assert_true(atomic_load(&syncs) < THREADS * JOINS);     /* shared */
     assert_int_equal(rounds.rounds, (uint64_t)atomic_load(&syncs));
+    sync_rounds_destroy(&rounds);
+}
+
+static void a_round_run_by_another_is_not_run_again(void **state)
+{
+    (void)state;
+    sync_rounds_init(&rounds);
+    atomic_store(&syncs, 0);
+    pthread_mutex_lock(&lock);
+    struct sync_round *mine = sync_rounds_enter(&rounds);
+    assert_int_equal(sync_rounds_join(&rounds, &lock, fake_sync, -1), 0);  /* runs it */
+    assert_int_equal(sync_rounds_wait(&rounds, mine, &lock, fake_sync, -1), 0);
+    assert_int_equal(atomic_load(&syncs), 1);
+    mine = sync_rounds_enter(&rounds);      /* after that round: a new one */
+    assert_int_equal(sync_rounds_wait(&rounds, mine, &lock, fake_sync, -1), 0);
+    assert_int_equal(atomic_load(&syncs), 2);
+    pthread_mutex_unlock(&lock);
     sync_rounds_destroy(&rounds);
 }
 
@@ -88,6 +116,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_change_is_covered_and_syncs_are_shared),
+        cmocka_unit_test(a_round_run_by_another_is_not_run_again),
         cmocka_unit_test(a_failed_sync_is_reported),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -40,7 +40,17 @@ static struct {
     int calls[OP_COUNT];
     size_t max_write;       /* 0 = unlimited */
     bool no_unnamed;        /* O_TMPFILE refused, as on file systems without it */
+    char trace[64];         /* N: a name given, F: a file synced, D: a directory synced */
+    size_t ntrace;
 } fk = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static void trace(char what)
+{
+    pthread_mutex_lock(&fk.lock);
+    if (fk.ntrace + 1 < sizeof(fk.trace))
+        fk.trace[fk.ntrace++] = what;
+    pthread_mutex_unlock(&fk.lock);
+}
 
 static bool should_fail(enum op op)
 {
@@ -78,17 +88,27 @@ static long f_pwrite(int fd, const void *p, size_t n, int64_t off)
 
 static int f_fsync(int fd)
 {
-    return should_fail(OP_FSYNC) ? -1 : fsync(fd);
+    if (should_fail(OP_FSYNC))
+        return -1;
+    struct stat st;
+    trace(fstat(fd, &st) == 0 && S_ISDIR(st.st_mode) ? 'D' : 'F');
+    return fsync(fd);
 }
 
 static int f_renameat(int a, const char *b, int c, const char *d)
 {
-    return should_fail(OP_NAME) ? -1 : renameat(a, b, c, d);
+    if (should_fail(OP_NAME))
+        return -1;
+    trace('N');
+    return renameat(a, b, c, d);
 }
 
 static int f_link_unnamed(int fd, int dirfd, const char *name)
 {
-    return should_fail(OP_NAME) ? -1 : queue_fs_default.link_unnamed(fd, dirfd, name);
+    if (should_fail(OP_NAME))
+        return -1;
+    trace('N');
+    return queue_fs_default.link_unnamed(fd, dirfd, name);
 }
 
 static int f_unlinkat(int d, const char *p, int fl)
@@ -124,6 +144,8 @@ static void fake_reset(void)
     fk.max_write = 0;
     fk.no_unnamed = false;
     memset(fk.calls, 0, sizeof(fk.calls));
+    memset(fk.trace, 0, sizeof(fk.trace));
+    fk.ntrace = 0;
     pthread_mutex_unlock(&fk.lock);
 }
 
@@ -477,6 +499,32 @@ static void classic_spill_uses_tmp(void **state)
     spill_then_check(fx, 1);
 }
 
+/* The commit is reported only after the file was synced and, after its
+ * name was given, incoming/ (the file may be named before its own sync). */
+static void synced_after_named(struct fixture *fx, bool unnamed)
+{
+    char id[QUEUE_ID_SIZE];
+    fake_reset();
+    fk.no_unnamed = !unnamed;
+    assert_int_equal(commit_one(fx, "x\n", 2, id), QUEUE_COMMITTED);
+    const char *named = strchr(fk.trace, 'N');
+    assert_non_null(named);
+    assert_non_null(strchr(fk.trace, 'F'));
+    assert_non_null(strchr(named, 'D'));
+}
+
+static void reported_after_both_syncs(void **state)
+{
+    synced_after_named(*state, true);
+}
+
+static void reported_after_both_syncs_classic(void **state)
+{
+    struct fixture *fx = *state;
+    fx->qw = make_classic_writer(fx, 0);
+    synced_after_named(fx, false);
+}
+
 /* Unnamed files refused after the start-up check: tmp/ from then on. */
 static void falls_back_to_tmp_later(void **state)
 {
@@ -637,6 +685,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(commit_basic, setup, teardown),
         cmocka_unit_test_setup_teardown(failure_at_every_step, setup, teardown),
         cmocka_unit_test_setup_teardown(failure_at_every_step_classic, setup, teardown),
+        cmocka_unit_test_setup_teardown(reported_after_both_syncs, setup, teardown),
+        cmocka_unit_test_setup_teardown(reported_after_both_syncs_classic, setup, teardown),
         cmocka_unit_test_setup_teardown(unnamed_until_committed, setup, teardown),
         cmocka_unit_test_setup_teardown(classic_spill_uses_tmp, setup, teardown),
         cmocka_unit_test_setup_teardown(falls_back_to_tmp_later, setup, teardown),
