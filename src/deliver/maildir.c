@@ -279,8 +279,7 @@ static bool deliver_tmpfile(const struct maildir_paths *p, const struct deliver_
         deliver_set_errno(out, err, "maildir delivery failed: create maildir file %s", p->tmp);
         return true;
     }
-    if (req->recovering)
-        unlink(p->tmp);             /* left by an interrupted classic delivery of this name */
+    unlink(p->tmp);                 /* left by an interrupted classic delivery of this name */
     bool done = publish_tmpfile(fd, dfd, p, req, hdr, hlen, out);
     close(fd);
     close(dfd);

@@ -175,7 +175,6 @@ static void maildir_tmp_leftover_replaced(void **state)
     snprintf(tmp, sizeof(tmp), "%s/mail/bob/Maildir/tmp/1700000000.0ABCDEFGHIJKR7.mx\\0571\\072a.example.com",
              f->dir);
     assert_true(fileio_replace(tmp, "partial", 7, 0600));
-    f->req.recovering = true;           /* only an interrupted delivery leaves one */
     deliver_mailbox(&f->req, &r);
     assert_int_equal(r.status, DELIVER_OK);
     char path[256];
