@@ -1,7 +1,8 @@
 /*
  * Shared fsync rounds for one descriptor (a directory). Threads that need
  * the descriptor synced after a change of their own join the next round;
- * the first to find no round running runs it, the others wait for it.
+ * the first of them to wait while no round runs runs it, the others wait
+ * for it.
  * A round covers every change made before it started, so threads that
  * join while a round runs wait for the next one. Under load one fsync
  * covers many changes; alone, a thread runs its own round at once, with

@@ -17,10 +17,11 @@
  * cache) that is delivered although its client saw no 250, the usual
  * at-least-once outcome; after a power loss the file may be incomplete on
  * disk, and the recovery scan finds its end marker or checksum wrong and
- * moves it to corrupt/ with a warning. The periodic scan of the queue
- * manager may likewise take a file before its commit has finished. If a
- * sync fails, the transaction removes its own file and its client gets
- * 451 and will retry.
+ * moves it to corrupt/ with a warning. If a sync fails, the transaction
+ * removes its own file and its client gets 451 and will retry. A periodic
+ * scan of the queue manager may have taken the file already (it is
+ * complete once named): it is then delivered although its client saw
+ * 451, again the at-least-once outcome.
  */
 #include "queue/writer_int.h"
 

@@ -6,12 +6,14 @@
  *               files (O_TMPFILE); never read. Leftovers of interrupted
  *               transactions are removed by the supervisor when it starts
  *               and, once stale, by the queue manager.
- *   incoming/   committed (file and directory synced), not yet taken by
- *               the queue manager.
- *   active/     taken by the queue manager: loaded in memory and being
- *               delivered. A file found here at start was being delivered
- *               when the manager stopped: it is recovered (earlier copies
- *               looked for before delivering again).
+ *   incoming/   complete files: committed (file and directory synced), or
+ *               named and still being synced by their commit, which
+ *               removes the name again if a sync fails. New messages are
+ *               delivered here, in place.
+ *   active/     deferred messages taken back for a retry. A file found
+ *               here or in incoming/ at start may have been half
+ *               delivered: it is recovered (earlier copies looked for
+ *               before delivering again).
  *   deferred/   waiting for a retry after a temporary failure; the time of
  *               the next attempt is in the file's header.
  *   corrupt/    files that failed to load; kept for the administrator,

@@ -4,7 +4,8 @@
  * it on their own event loop with their own router and clock.
  *
  * Life of a message: found in incoming/ (a writer's notification or a
- * scan) -> renamed to active/ and loaded on a pool thread -> each pending
+ * scan) -> loaded where it is on a pool thread (a deferred one is first
+ * moved back to active/) -> each pending
  * recipient routed (loop thread) and delivered (delivery pool) -> when
  * every recipient of the round has an outcome: bounced ones are reported
  * to the sender in one notification queued as a new message, delivered

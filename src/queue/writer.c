@@ -4,8 +4,8 @@
  *
  * Invariants: a transaction's content is in t->mem until a job takes it
  * (buffers are swapped, never shared); at most one job per transaction is
- * in flight; the file exists only while t->fd >= 0, and every error path
- * removes it, so a failed or aborted transaction leaves nothing.
+ * in flight; every error path removes the file (t->named says whether it
+ * has a name), so a failed or aborted transaction leaves nothing.
  * All OS calls that may block go through qw->fs on pool threads; only
  * statvfs (cached for a second) runs on the loop.
  */

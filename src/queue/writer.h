@@ -3,8 +3,9 @@
  * "250 Ok: queued" must be on stable storage, so commit is:
  *
  *   write an unnamed file in incoming/ (content, then envelope, then an
- *   end marker), fsync(file), name it incoming/ID, fsync(incoming/),
- *   then reply.
+ *   end marker), name it incoming/ID, fsync(file), and wait for an
+ *   fsync(incoming/) that started after the name was given (shared with
+ *   concurrent commits), then reply.
  *
  * The unnamed file (O_TMPFILE) costs one directory entry instead of a
  * create in tmp/ and a rename across directories, and vanishes by itself

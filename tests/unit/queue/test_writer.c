@@ -28,6 +28,7 @@
 #include "queue/layout.h"
 #include "queue/qfile.h"
 #include "queue/writer.h"
+#include "queue/writer_int.h"
 
 /* OP_NAME: giving the file its name in incoming/ (link or rename). */
 enum op { OP_OPEN, OP_WRITE, OP_FSYNC, OP_NAME, OP_UNLINK, OP_CLOSE, OP_COUNT };
@@ -42,6 +43,7 @@ static struct {
     bool no_unnamed;        /* O_TMPFILE refused, as on file systems without it */
     char trace[64];         /* N: a name given, F: a file synced, D: a directory synced */
     size_t ntrace;
+    struct queue_writer *round_at_name;     /* runs a round of incoming/ just before a name */
 } fk = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 static void trace(char what)
@@ -95,10 +97,24 @@ static int f_fsync(int fd)
     return fsync(fd);
 }
 
+/* A directory round run just before a name is given: a commit that took
+ * its place in a round before naming its file would find that round done
+ * and wait for no sync after the name. */
+static void round_before_name(void)
+{
+    struct queue_writer *qw = fk.round_at_name;
+    if (qw == NULL)
+        return;
+    pthread_mutex_lock(&qw->dir_lock);
+    sync_rounds_join(&qw->dir_rounds, &qw->dir_lock, f_fsync, qw->incoming_dirfd);
+    pthread_mutex_unlock(&qw->dir_lock);
+}
+
 static int f_renameat(int a, const char *b, int c, const char *d)
 {
     if (should_fail(OP_NAME))
         return -1;
+    round_before_name();
     trace('N');
     return renameat(a, b, c, d);
 }
@@ -107,6 +123,7 @@ static int f_link_unnamed(int fd, int dirfd, const char *name)
 {
     if (should_fail(OP_NAME))
         return -1;
+    round_before_name();
     trace('N');
     return queue_fs_default.link_unnamed(fd, dirfd, name);
 }
@@ -146,6 +163,7 @@ static void fake_reset(void)
     memset(fk.calls, 0, sizeof(fk.calls));
     memset(fk.trace, 0, sizeof(fk.trace));
     fk.ntrace = 0;
+    fk.round_at_name = NULL;
     pthread_mutex_unlock(&fk.lock);
 }
 
@@ -506,7 +524,9 @@ static void synced_after_named(struct fixture *fx, bool unnamed)
     char id[QUEUE_ID_SIZE];
     fake_reset();
     fk.no_unnamed = !unnamed;
+    fk.round_at_name = fx->qw;
     assert_int_equal(commit_one(fx, "x\n", 2, id), QUEUE_COMMITTED);
+    fk.round_at_name = NULL;
     const char *named = strchr(fk.trace, 'N');
     assert_non_null(named);
     assert_non_null(strchr(fk.trace, 'F'));
