@@ -65,6 +65,7 @@ struct qfile_info {
     int64_t next_attempt_us;        /* 0: never deferred */
     uint32_t attempts;              /* delivery rounds that ended deferred */
     uint32_t backoff_s;             /* the last backoff used */
+    int64_t mtime_us;               /* the file's last change (qfile_load; 0 = unknown) */
 };
 
 /* Writer side. */

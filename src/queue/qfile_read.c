@@ -70,6 +70,7 @@ static bool check_header(const unsigned char *h, uint64_t size, struct qfile_inf
     info->next_attempt_us = (int64_t)get_u64(h + QFILE_SCHED_OFFSET);
     info->attempts = get_u32(h + QFILE_SCHED_OFFSET + 8);
     info->backoff_s = get_u32(h + QFILE_SCHED_OFFSET + 12);
+    info->mtime_us = 0;
     return true;
 }
 
@@ -382,7 +383,9 @@ bool qfile_load(int fd, const char *expect_id, struct queue_envelope *env,
     uint64_t size = (uint64_t)st.st_size;
     if (size < QFILE_HEADER_SIZE + QFILE_TRAILER_SIZE)
         return fail(err, "file too short (%llu bytes)", (unsigned long long)size);
-    if (size <= QFILE_SMALL_FILE)
-        return load_small(fd, (size_t)size, expect_id, env, info, err);
-    return load_large(fd, size, expect_id, env, info, err);
+    bool ok = size <= QFILE_SMALL_FILE ? load_small(fd, (size_t)size, expect_id, env, info, err)
+                                       : load_large(fd, size, expect_id, env, info, err);
+    if (ok)
+        info->mtime_us = (int64_t)st.st_mtim.tv_sec * 1000000 + st.st_mtim.tv_nsec / 1000;
+    return ok;
 }

@@ -206,6 +206,7 @@ struct qmgr *qmgr_new(struct event_base *base, const struct qmgr_options *opt,
 {
     struct qmgr *q = xcalloc(1, sizeof(*q));
     q->base = base;
+    q->started_us = clock_wall_us();    /* the real clock: compared with file times */
     q->notify_fd = -1;
     for (int i = 0; i < QDIR_COUNT; i++)
         q->dirfd[i] = -1;

@@ -121,6 +121,7 @@ struct qmgr {
     void (*stop_done)(void *arg);
     void *stop_arg;
     struct qmgr_stats stats;
+    int64_t started_us;             /* wall clock at qmgr_new, for recovery */
 };
 
 /* qmgr.c / engine */

@@ -86,6 +86,11 @@ static void load_work(struct workpool_job *job)
 static void start_round(struct qmsg *m)
 {
     struct qmgr *q = m->q;
+    /* Changed before this manager started: an earlier one may have been
+     * delivering it, whichever way it was found (a scan after the start-up
+     * scan, a late notification). */
+    if (m->info.mtime_us < q->started_us)
+        m->recovering = true;
     m->active_us = qmgr_now(q);
     if (m->r == NULL)
         m->r = xcalloc(m->env.nrcpt, sizeof(*m->r));
@@ -188,7 +193,9 @@ static void finish_done(struct workpool_job *job)
     } else if (m->finish_err == 0) {
         qmgr_defer_push(q, m->id, m->next_attempt_us);
     }
-    /* After a failed move the file is still where it was: the next start recovers it. */
+    /* After a failed move the file is still where it was and the next start
+     * recovers it, unless it is gone: a commit that failed after a scan
+     * took its file removed the name (its client was told to retry). */
     qmgr_forget(q, m);
     if (q->rescan && !q->stopping) {
         q->rescan = false;

@@ -6,7 +6,10 @@
  * file in active/ (interrupted deliveries) and incoming/ as recovering,
  * and indexes deferred/ by the next-attempt time in each file's header.
  * Periodic scans (queue_run_delay) pick up incoming/ files whose
- * notification was lost and remove stale tmp/ files. A tmp/ file is stale
+ * notification was lost, active/ files the start-up scan had no room for
+ * (active_limit), and remove stale tmp/ files. A message whose file was
+ * last changed before the manager started is recovering however it is
+ * found. A tmp/ file is stale
  * when it has not been written for tmp_grace_us: SMTP workers may still be
  * writing younger ones, even while the manager restarts.
  */
@@ -198,10 +201,12 @@ static void scan_work(struct workpool_job *job)
 {
     struct qscan *s = (struct qscan *)job;
     clean_tmp(s);
-    if (s->recovery) {
-        scan_dir(s, QDIR_ACTIVE);
+    /* Every scan lists active/ too: files left there by a crash that the
+     * start-up scan could not take (active_limit) are found later. Files of
+     * messages in memory are skipped by ID. */
+    scan_dir(s, QDIR_ACTIVE);
+    if (s->recovery)
         scan_dir(s, QDIR_DEFERRED);
-    }
     scan_dir(s, QDIR_INCOMING);
 }
 

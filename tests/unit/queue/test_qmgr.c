@@ -418,6 +418,37 @@ static void recovery_exactly_once(void **state)
     assert_int_equal(count("%s/active", f->qdir), 0);
 }
 
+/*
+ * More interrupted deliveries than active_limit: those the start-up scan
+ * has no room for are found by later scans, in active/ too, and are still
+ * recovered: bob's copies from before the crash, which his mail reader has
+ * moved to cur/, are not delivered again.
+ */
+static void recovery_beyond_active_limit(void **state)
+{
+    struct fx *f = *state;
+    f->opt.active_limit = 1;
+    static const char *const bob[] = { "bob@local", NULL };
+    static const char *const dirs[] = { "active", "active", "incoming" };
+    char path[512], cmd[1600];
+    snprintf(path, sizeof(path), "%s/mail/bob", f->dir);
+    snprintf(cmd, sizeof(cmd), "mkdir -p %s/new %s/cur %s/tmp", path, path, path);
+    assert_int_equal(system(cmd), 0);
+    for (size_t i = 0; i < 3; i++) {
+        char id[QUEUE_ID_SIZE];
+        inject(f, dirs[i], "alice@example.org", body, bob, NULL, id);
+        snprintf(path, sizeof(path), "%s/mail/bob/cur/%lld.%sR0.mx.example.com:2,S", f->dir,
+                 (long long)(atomic_load(&fake_now) / SEC), id);
+        assert_true(fileio_replace(path, body, strlen(body), 0600));
+    }
+    start(f);
+    wait_removed(f, 3);
+    assert_int_equal(count("%s/mail/bob/new", f->dir), 0);      /* none twice */
+    assert_int_equal(count("%s/mail/bob/cur", f->dir), 3);
+    assert_int_equal(count("%s/active", f->qdir), 0);
+    assert_int_equal(count("%s/incoming", f->qdir), 0);
+}
+
 static int64_t header_i64(const char *path, size_t off)
 {
     int fd = open(path, O_RDONLY);
@@ -623,6 +654,7 @@ int main(void)
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
     const struct CMUnitTest tests[] = {
         T(delivers_on_notification), T(recovery_scan), T(recovery_exactly_once),
+        T(recovery_beyond_active_limit),
         T(defer_backoff_expire_and_bounce), T(last_delivery_removes_only_a_finished_message),
         T(unknown_user_bounces),
         T(null_sender_failure_dropped), T(notify_never_gets_no_report),
