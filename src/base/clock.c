@@ -3,18 +3,23 @@
 
 #include <stdio.h>
 
+int64_t clock_timespec_us(const struct timespec *ts)
+{
+    return (int64_t)ts->tv_sec * 1000000 + ts->tv_nsec / 1000;
+}
+
 int64_t clock_mono_us(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+    return clock_timespec_us(&ts);
 }
 
 int64_t clock_wall_us(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+    return clock_timespec_us(&ts);
 }
 
 void clock_rfc5322(time_t t, char *out, size_t size)

@@ -137,11 +137,24 @@ bool fileio_unnamed_unsupported(int err)
     return err == EOPNOTSUPP || err == EISDIR || err == EINVAL;
 }
 
+/* linkat(AT_EMPTY_PATH) needs CAP_DAC_READ_SEARCH; a process may always
+ * follow its own /proc/self/fd links. */
+static void proc_fd_path(int fd, char out[64])
+{
+    snprintf(out, 64, "/proc/self/fd/%d", fd);
+}
+
 bool fileio_link_unnamed(int fd, int dirfd, const char *name)
 {
-    /* linkat(AT_EMPTY_PATH) needs CAP_DAC_READ_SEARCH; a process may
-     * always follow its own /proc/self/fd links. */
     char proc[64];
-    snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+    proc_fd_path(fd, proc);
     return linkat(AT_FDCWD, proc, dirfd, name, AT_SYMLINK_FOLLOW) == 0;
+}
+
+bool fileio_unnamed_nameable(int fd)
+{
+    char proc[64];
+    struct stat st;
+    proc_fd_path(fd, proc);
+    return stat(proc, &st) == 0;
 }

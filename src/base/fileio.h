@@ -29,9 +29,11 @@ bool fileio_replace(const char *path, const void *p, size_t n, mode_t mode);
  * fileio_unnamed_unsupported() if this kernel or file system has none.
  * fileio_link_unnamed gives it the name dirfd/name (never replacing an
  * existing name: EEXIST); false + errno, ENOENT when /proc is missing.
+ * fileio_unnamed_nameable says whether it could be named (/proc present).
  */
 int fileio_open_unnamed(int dirfd, int flags, mode_t mode);
 bool fileio_unnamed_unsupported(int err);
 bool fileio_link_unnamed(int fd, int dirfd, const char *name);
+bool fileio_unnamed_nameable(int fd);
 
 #endif

@@ -5,10 +5,11 @@
  * incoming/ (base/sync_rounds.h), fsyncs the file and then waits for that
  * round: the first job to wait while no round runs syncs the directory
  * for every name given before the round started, the others wait for it
- * or run the next. Naming the file before its own fsync lets the round run on another
- * thread while this one syncs the file, so under load a commit costs about
- * one fsync of waiting instead of two in a row; a lone session still syncs
- * file then directory on its own thread, with no hand-off.
+ * or run the next. Naming the file before its own fsync lets the round
+ * run on another thread while this one syncs the file, so under load a
+ * commit costs about one fsync of waiting instead of two in a row; a lone
+ * session still syncs file then directory on its own thread, with no
+ * hand-off.
  *
  * Only after both syncs is the done function called (the 250 reply, on
  * the loop thread) and the queue manager notified. A name given before

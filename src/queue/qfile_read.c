@@ -10,6 +10,7 @@
  */
 #include "queue/qfile.h"
 
+#include "base/clock.h"
 #include "base/xalloc.h"
 #include "queue/crc32c.h"
 #include "queue/qfile_int.h"
@@ -386,6 +387,6 @@ bool qfile_load(int fd, const char *expect_id, struct queue_envelope *env,
     bool ok = size <= QFILE_SMALL_FILE ? load_small(fd, (size_t)size, expect_id, env, info, err)
                                        : load_large(fd, size, expect_id, env, info, err);
     if (ok)
-        info->mtime_us = (int64_t)st.st_mtim.tv_sec * 1000000 + st.st_mtim.tv_nsec / 1000;
+        info->mtime_us = clock_timespec_us(&st.st_mtim);
     return ok;
 }

@@ -15,6 +15,7 @@
  */
 #include "queue/qmgr_int.h"
 
+#include "base/clock.h"
 #include "base/log.h"
 #include "base/xalloc.h"
 #include "queue/qfile_int.h"
@@ -189,8 +190,7 @@ static void clean_tmp(struct qscan *s)
         if (e->d_name[0] == '.' ||
             fstatat(s->q->dirfd[QDIR_TMP], e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
             continue;
-        int64_t mtime = (int64_t)st.st_mtim.tv_sec * 1000000 + st.st_mtim.tv_nsec / 1000;
-        if (now - mtime >= s->q->opt.tmp_grace_us &&
+        if (now - clock_timespec_us(&st.st_mtim) >= s->q->opt.tmp_grace_us &&
             unlinkat(s->q->dirfd[QDIR_TMP], e->d_name, 0) == 0)
             s->removed_tmp++;
     }

@@ -22,9 +22,7 @@
 #include <event2/event.h>
 #include <fcntl.h>
 #include <stdlib.h>
-#include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -41,10 +39,7 @@ static bool unnamed_files_work(const struct queue_fs_ops *fs, int dirfd)
     int fd = fs->openat(dirfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
     if (fd < 0)
         return !fileio_unnamed_unsupported(errno);
-    char proc[64];
-    struct stat st;
-    snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-    bool ok = stat(proc, &st) == 0;
+    bool ok = fileio_unnamed_nameable(fd);
     fs->close(fd);
     return ok;
 }

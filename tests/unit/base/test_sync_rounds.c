@@ -43,6 +43,21 @@ static int fake_sync(int fd)
     return 0;
 }
 
+static int setup(void **state)
+{
+    (void)state;
+    sync_rounds_init(&rounds);
+    atomic_store(&syncs, 0);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    sync_rounds_destroy(&rounds);
+    return 0;
+}
+
 /* arg non-NULL: enter, work a little without the lock, then wait. */
 static void *joiner(void *arg)
 {
@@ -69,7 +84,6 @@ static void *joiner(void *arg)
 static void every_change_is_covered_and_syncs_are_shared(void **state)
 {
     (void)state;
-    sync_rounds_init(&rounds);
     pthread_t t[THREADS];
     for (int i = 0; i < THREADS; i++)
         assert_int_equal(pthread_create(&t[i], NULL, joiner, i % 2 ? &rounds : NULL), 0);
@@ -80,14 +94,11 @@ static void every_change_is_covered_and_syncs_are_shared(void **state)
     }
     assert_true(atomic_load(&syncs) < THREADS * JOINS);     /* shared */
     assert_int_equal(rounds.rounds, (uint64_t)atomic_load(&syncs));
-    sync_rounds_destroy(&rounds);
 }
 
 static void a_round_run_by_another_is_not_run_again(void **state)
 {
     (void)state;
-    sync_rounds_init(&rounds);
-    atomic_store(&syncs, 0);
     pthread_mutex_lock(&lock);
     struct sync_round *mine = sync_rounds_enter(&rounds);
     assert_int_equal(sync_rounds_join(&rounds, &lock, fake_sync, -1), 0);  /* runs it */
@@ -97,27 +108,25 @@ static void a_round_run_by_another_is_not_run_again(void **state)
     assert_int_equal(sync_rounds_wait(&rounds, mine, &lock, fake_sync, -1), 0);
     assert_int_equal(atomic_load(&syncs), 2);
     pthread_mutex_unlock(&lock);
-    sync_rounds_destroy(&rounds);
 }
 
 static void a_failed_sync_is_reported(void **state)
 {
     (void)state;
-    sync_rounds_init(&rounds);
     atomic_store(&fail_next, 1);
     pthread_mutex_lock(&lock);
     assert_int_equal(sync_rounds_join(&rounds, &lock, fake_sync, -1), EIO);
     assert_int_equal(sync_rounds_join(&rounds, &lock, fake_sync, -1), 0);
     pthread_mutex_unlock(&lock);
-    sync_rounds_destroy(&rounds);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(every_change_is_covered_and_syncs_are_shared),
-        cmocka_unit_test(a_round_run_by_another_is_not_run_again),
-        cmocka_unit_test(a_failed_sync_is_reported),
+        cmocka_unit_test_setup_teardown(every_change_is_covered_and_syncs_are_shared, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(a_round_run_by_another_is_not_run_again, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_failed_sync_is_reported, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
