@@ -27,6 +27,7 @@ BENCH_LIB=$ROOT/bench/lib
 
 CLIENTS="1 10 50 200"
 MESSAGES=5000
+DISK_PROBES=${BENCH_DISK_PROBES:-1000}
 SIZE=4096
 REPEATS=3
 IDLE_GP=10000
@@ -65,7 +66,7 @@ while [ $# -gt 0 ]; do
     esac
     shift
 done
-for v in $CLIENTS $MESSAGES $SIZE $REPEATS $IDLE_GP $IDLE_PF $SUB_CLIENTS $SUB_MESSAGES; do
+for v in $CLIENTS $MESSAGES $SIZE $REPEATS $IDLE_GP $IDLE_PF $SUB_CLIENTS $SUB_MESSAGES $DISK_PROBES; do
     [[ $v =~ ^[0-9]+$ ]] || fail "not a number: $v"
 done
 for s in $SERVERS; do
@@ -91,6 +92,7 @@ if [ -n "$REV" ]; then
 fi
 GP_BIN=$ROOT/$BUILD_DIR/gatepost
 LOADGEN=$ROOT/$BUILD_DIR/smtpload
+DISKPROBE=$ROOT/$BUILD_DIR/diskprobe
 if [ "$BUILD" = yes ]; then
     if [ -n "$REV" ]; then
         say "exporting $REV to $SRC"
@@ -103,10 +105,11 @@ if [ "$BUILD" = yes ]; then
     (cd "$SRC" && ./scripts/build.sh "$ROOT/$BUILD_DIR" --buildtype=release -Dtests=false -Dwerror=false)
     cc -O2 -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -o "$LOADGEN" bench/loadgen/smtpload.c \
         -lssl -lcrypto
+    cc -O2 -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -o "$DISKPROBE" bench/loadgen/diskprobe.c
 fi
 GP_VERSION=$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)
 [ -z "$REV" ] || GP_VERSION=$(git -C "$ROOT" rev-parse --short "$REV")
-[ -x "$GP_BIN" ] && [ -x "$LOADGEN" ] || fail "build first (without --no-build)"
+[ -x "$GP_BIN" ] && [ -x "$LOADGEN" ] && [ -x "$DISKPROBE" ] || fail "build first (without --no-build)"
 
 # ---- instances ----
 

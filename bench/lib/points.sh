@@ -106,6 +106,21 @@ latency_run() {
     drain "$srv"
 }
 
+# disk_run SRV CLIENTS: the disk alone, just before SRV's latency run: one
+# writer committing like a queue (create, write, fsync file, fsync
+# directory), DISK_PROBES times in the benchmark's own file system.
+disk_run() {
+    local out=$TMP/diskprobe.out
+    [ "$DISK_PROBES" -gt 0 ] || return 0
+    mkdir -p "$TMP/diskprobe"
+    if run_child 300 "$DISKPROBE" "$TMP/diskprobe" "$DISK_PROBES" "$SIZE" >"$out" 2>&1; then
+        record "$1" "$2" disk_p50 "$(get p50_ms "$out")"
+        record "$1" "$2" disk_p99 "$(get p99_ms "$out")"
+    else
+        say "warning: diskprobe: $(tail -1 "$out")"
+    fi
+}
+
 # load_point SRV CLIENTS REPEAT
 load_point() {
     local before
@@ -113,6 +128,7 @@ load_point() {
     say "$1: $2 clients, $MESSAGES messages (repeat $3 of $REPEATS)"
     before=$(wc -l <"$RAW")
     source_run "$1" "$2"
+    disk_run "$1" "$2"
     latency_run "$1" "$2"
     say "$1: $2 clients: $(tail -n +$((before + 1)) "$RAW" | awk -F'\t' '{ printf "%s=%s ", $3, $4 }')"
 }

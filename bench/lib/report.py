@@ -27,7 +27,11 @@ LOAD_ROWS = (
     ("ovf_ss", "listen overflows (smtp-source run)", 0),
     ("ovf_sl", "listen overflows (smtpload run)", 0),
     ("fail_sl", "failed transactions (smtpload)", 0),
+    ("disk_p50", "disk alone, one writer: commit p50 (ms)", 2),
+    ("disk_p99", "disk alone, one writer: commit p99 (ms)", 2),
 )
+# Measured in each server's slot, not of the server: no ratio.
+NO_RATIO = ("disk_p50", "disk_p99")
 # The authenticated-submission runs (--auth), clients "sub:N".
 SUB_ROWS = (
     ("rate_sl", "accepted msg/s", 0),
@@ -95,7 +99,7 @@ def rows(data, clients, spec):
             label,
             cell(data.get(("postfix", clients, metric)), decimals),
             cell(data.get(("gatepost", clients, metric)), decimals),
-            ratio(data, clients, metric)))
+            "-" if metric in NO_RATIO else ratio(data, clients, metric)))
     return out
 
 
