@@ -22,32 +22,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "latency.h"
+
 #define MAX_COUNT 100000
 #define MAX_BYTES (1u << 20)
-
-static int64_t now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
 
 static void die(const char *what)
 {
     fprintf(stderr, "diskprobe: %s: %s\n", what, strerror(errno));
     exit(1);
-}
-
-static double pct_ms(const int64_t *v, size_t n, double p)
-{
-    size_t i = (size_t)(p / 100.0 * (double)(n - 1) + 0.5);
-    return (double)v[i] / 1000.0;
 }
 
 static int64_t commit_once(int dfd, const char *name, const char *data, size_t size)

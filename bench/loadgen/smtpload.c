@@ -51,6 +51,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "latency.h"
+
 #define RBUF_SIZE 2048        /* longest reply we accept (EHLO lists ~300 B) */
 #define CMD_SIZE 600          /* one command line with an address */
 #define MAX_CONNS 100000      /* upper bound on C and on idle N */
@@ -141,13 +143,6 @@ static void on_signal(int sig)
 {
     (void)sig;
     stop_flag = 1;
-}
-
-static int64_t now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 static void die(const char *fmt, ...)
@@ -647,20 +642,6 @@ static void run_idle(struct load *l)
 }
 
 /* ---- results ---- */
-
-static int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
-static double pct_ms(const int64_t *v, size_t n, double p)
-{
-    if (n == 0)
-        return 0;
-    size_t i = (size_t)(p / 100.0 * (double)(n - 1) + 0.5);
-    return (double)v[i] / 1000.0;
-}
 
 static size_t collect_latencies(struct load *l)
 {
