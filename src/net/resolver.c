@@ -5,6 +5,7 @@
  */
 #include "net/resolver.h"
 
+#include "base/hostname.h"
 #include "base/strutil.h"
 #include "base/xalloc.h"
 
@@ -178,6 +179,15 @@ static void finish(struct resolver_query *q)
         deliver(-1, 0, q);
 }
 
+/* At most size-1 bytes of s[0..n) for a log line, anything unprintable as '?'. */
+static void printable_prefix(const char *s, size_t n, char *out, size_t size)
+{
+    size_t i = 0;
+    for (; i < n && i + 1 < size; i++)
+        out[i] = (unsigned char)s[i] > ' ' && (unsigned char)s[i] < 0x7f ? s[i] : '?';
+    out[i] = '\0';
+}
+
 static void on_forward(void *arg, int status, int timeouts, struct ares_addrinfo *res)
 {
     struct resolver_query *q = arg;
@@ -224,14 +234,48 @@ static void on_reverse(void *arg, int status, int timeouts, struct hostent *he)
         finish(q);
         return;
     }
-    str_copy(q->names.reverse_name, sizeof(q->names.reverse_name), he->h_name);
-    str_lower(q->names.reverse_name);
-    size_t n = strlen(q->names.reverse_name);
-    if (n > 1 && q->names.reverse_name[n - 1] == '.')
-        q->names.reverse_name[n - 1] = '\0';
+    char addr_text[NETADDR_TEXT_MAX];
+    netaddr_format(&q->addr, addr_text, sizeof(addr_text));
+    if (!peer_name_from_ptr(he->h_name, addr_text, q->names.reverse_name, q->names.warning,
+                            sizeof(q->names.warning))) {
+        q->names.reverse_status = q->names.name_status = PEER_NAME_PERM_FAIL;
+        finish(q);
+        return;
+    }
     q->names.reverse_status = PEER_NAME_OK;
     struct ares_addrinfo_hints hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
     ares_getaddrinfo(q->r->channel, q->names.reverse_name, NULL, &hints, on_forward, q);
+}
+
+bool peer_name_from_ptr(const char *ptr, const char *addr_text, char name[PEER_NAME_MAX],
+                        char *warning, size_t warning_size)
+{
+    size_t n = strlen(ptr);
+    if (n > 1 && ptr[n - 1] == '.')
+        n--;
+    char shown[80];
+    printable_prefix(ptr, n, shown, sizeof(shown));
+    strcpy(name, "unknown");
+    if (n >= PEER_NAME_MAX) {
+        snprintf(warning, warning_size, "hostname %s... for address %s: name too long", shown,
+                 addr_text);
+        return false;
+    }
+    char candidate[PEER_NAME_MAX];
+    memcpy(candidate, ptr, n);
+    candidate[n] = '\0';
+    str_lower(candidate);
+    if (valid_hostaddr(candidate)) {
+        snprintf(warning, warning_size, "numeric hostname: %s", candidate);
+        return false;
+    }
+    if (!valid_hostname(candidate)) {
+        snprintf(warning, warning_size, "hostname %s for address %s: malformed name", shown,
+                 addr_text);
+        return false;
+    }
+    memcpy(name, candidate, n + 1);
+    return true;
 }
 
 struct resolver_query *resolver_peer_names(struct resolver *r, const struct netaddr *addr,

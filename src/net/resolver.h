@@ -13,6 +13,7 @@
 #include "base/netaddr.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct event_base;
 struct resolver;
@@ -29,10 +30,12 @@ enum peer_name_status {
     PEER_NAME_TEMP_FAIL,    /* DNS trouble: "unknown" for now */
 };
 
+#define PEER_NAME_MAX 256
+
 /* Postfix's client name facts (smtpd_peer.c semantics). */
 struct peer_names {
-    char name[256];             /* verified name or "unknown" */
-    char reverse_name[256];     /* PTR result (unverified) or "unknown" */
+    char name[PEER_NAME_MAX];           /* verified name or "unknown" */
+    char reverse_name[PEER_NAME_MAX];   /* PTR result (unverified) or "unknown" */
     enum peer_name_status name_status;
     enum peer_name_status reverse_status;
     char warning[640];          /* e.g. "hostname x does not resolve to address y", or "" */
@@ -44,5 +47,15 @@ typedef void (*resolver_peer_fn)(void *arg, const struct peer_names *names);
 struct resolver_query *resolver_peer_names(struct resolver *r, const struct netaddr *addr,
                                            resolver_peer_fn done, void *arg);
 void resolver_cancel(struct resolver_query *q);
+
+/*
+ * The client name a PTR record gives (DNS data, anyone's to choose):
+ * lower-cased, without its trailing dot, into name. As in Postfix, a
+ * numeric name ("1.2.3.4", which could pass for an address) or one that is
+ * not a valid host name is no name at all: false, name "unknown" and a
+ * warning for the log (addr_text is the client's address).
+ */
+bool peer_name_from_ptr(const char *ptr, const char *addr_text, char name[PEER_NAME_MAX],
+                        char *warning, size_t warning_size);
 
 #endif

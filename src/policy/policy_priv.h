@@ -25,6 +25,7 @@
 
 #include "base/buf.h"
 #include "base/diag.h"
+#include "base/hostname.h"
 #include "maps/maps.h"
 #include "policy/domainlist.h"
 #include "policy/netlist.h"
@@ -342,14 +343,5 @@ void route_strip_extension(const struct policy_env *env, char *local);
  */
 enum map_status route_find(const struct policy_env *env, struct maplist *ml,
                            const char *address, bool local_domain, struct buf *value);
-
-/* ---- Host name syntax (hostname.c) ---- */
-
-bool valid_hostname(const char *name);
-bool valid_hostaddr(const char *addr);
-bool valid_ipv4_hostaddr(const char *addr);
-bool valid_ipv6_hostaddr(const char *addr);
-/* Address literal contents: "1.2.3.4" or "IPv6:..." (RFC 5321 section 4.1.3). */
-bool valid_mailhost_addr(const char *addr);
 
 #endif

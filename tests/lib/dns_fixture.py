@@ -134,7 +134,8 @@ class DnsServer:
 
 def default_records():
     """Names the tests use: clients 127.0.0.x with forward-confirmed PTRs,
-    one whose PTR does not map back, and example domains."""
+    one whose PTR does not map back, two whose PTR is no host name (an
+    address, a label ending in '-'), and example domains."""
     return {
         "test.example": [
             ("client1", "A", "127.0.0.11"),
@@ -143,11 +144,14 @@ def default_records():
             ("@", "MX", "10 mx.test.example."),
             ("liar", "A", "192.0.2.99"),
             ("localhost", "A", "127.0.0.1"),
+            ("trailing-", "A", "127.0.0.15"),
         ],
         "127.in-addr.arpa": [
             ("11.0.0", "PTR", "client1.test.example."),
             ("12.0.0", "PTR", "client2.test.example."),
             ("13.0.0", "PTR", "liar.test.example."),
             ("1.0.0", "PTR", "localhost.test.example."),
+            ("14.0.0", "PTR", "127.0.0.14."),
+            ("15.0.0", "PTR", "trailing-.test.example."),
         ],
     }

@@ -77,6 +77,22 @@ def test_unverified_client_name_is_unknown(gatepost):
     gp.wait_log(r"disconnect from unknown\[127\.0\.0\.13\] quit=1 commands=1$")
 
 
+def test_ptr_name_that_is_no_host_name_is_unknown(gatepost):
+    # 127.0.0.14's PTR is "127.0.0.14": a name posing as an address would
+    # even map back to it. 127.0.0.15's PTR has a label ending in '-' (its
+    # A record exists, so only the syntax check refuses it).
+    gp = gatepost()
+    for source in ("127.0.0.14", "127.0.0.15"):
+        c = RawSMTP(gp.port, source=source)
+        c.reply()
+        c.cmd("QUIT")
+    gp.wait_log(r"smtpd\[\d+\]: warning: numeric hostname: 127\.0\.0\.14$")
+    gp.wait_log(r"connect from unknown\[127\.0\.0\.14\]$")
+    gp.wait_log(r"smtpd\[\d+\]: warning: hostname trailing-\.test\.example for address "
+                r"127\.0\.0\.15: malformed name$")
+    gp.wait_log(r"connect from unknown\[127\.0\.0\.15\]$")
+
+
 def pflogsumm_totals(log_path):
     out = subprocess.run(["/usr/sbin/pflogsumm", "--syslog-name=gatepost", log_path],
                          capture_output=True, text=True, timeout=60)

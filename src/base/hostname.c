@@ -1,6 +1,7 @@
 /*
  * Syntax checks for host names and numeric addresses as Postfix applies
- * them in reject_invalid_helo_hostname and reject_non_fqdn_*:
+ * them in reject_invalid_helo_hostname and reject_non_fqdn_*, and to the
+ * name a PTR record gives a client:
  *
  *   host name: labels of letters, digits, '_' and inner '-', at most 63
  *   bytes a label and 255 in all, no empty label, not all-numeric (a bare
@@ -12,7 +13,7 @@
  * These are pure functions of their argument (client-supplied text) and
  * never read past its terminator.
  */
-#include "policy/policy_priv.h"
+#include "base/hostname.h"
 
 #include <ctype.h>
 #include <string.h>
