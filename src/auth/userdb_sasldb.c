@@ -132,7 +132,13 @@ bool userdb_sasldb_parse(const char *text, size_t len, userdb_sasldb_fn fn, void
     const char *line;
     size_t llen;
     bool ok = false;
-    while (next_line(&c, &line, &llen)) {
+    for (;;) {
+        /* Only running out of text here is a missing DATA=END: a parse
+         * that fn stopped on the last entry is a stop, with err empty. */
+        if (!next_line(&c, &line, &llen)) {
+            snprintf(err, errlen, "sasldb dump has no DATA=END line");
+            break;
+        }
         if (llen == 8 && memcmp(line, "DATA=END", 8) == 0) {
             ok = true;
             break;
@@ -147,8 +153,6 @@ bool userdb_sasldb_parse(const char *text, size_t len, userdb_sasldb_fn fn, void
         if (!more)
             break;
     }
-    if (!ok && c.p >= c.end && err[0] == '\0')
-        snprintf(err, errlen, "sasldb dump has no DATA=END line");
     OPENSSL_cleanse(val, sizeof(val));
     return ok;
 }

@@ -278,6 +278,37 @@ static void sasldb_dump_parse(void **state)
     }
 }
 
+static bool stop_first(const char *user, const char *realm, const char *property,
+                       const uint8_t *value, size_t len, void *arg)
+{
+    unsigned *calls = arg;
+    (*calls)++;
+    return false;
+}
+
+/* A stop by the callback leaves err empty, even on the last line of a dump without DATA=END. */
+static void sasldb_dump_stop(void **state)
+{
+    static const char *const dumps[] = {
+        "format=print\nHEADER=END\n alice\\00r\\00userPassword\n pw\n b\\00r\\00p\n v\nDATA=END\n",
+        "format=print\nHEADER=END\n alice\\00r\\00userPassword\n pw\n",
+        "format=print\nHEADER=END\n alice\\00r\\00userPassword\n pw",
+    };
+    for (size_t i = 0; i < sizeof(dumps) / sizeof(dumps[0]); i++) {
+        unsigned calls = 0;
+        char err[256] = "stale";
+        assert_false(userdb_sasldb_parse(dumps[i], strlen(dumps[i]), stop_first, &calls, err,
+                                         sizeof(err)));
+        assert_int_equal(calls, 1);
+        assert_string_equal(err, "");
+    }
+    /* Without the stop, the same truncated dump is an error. */
+    struct seen s = { "" };
+    char err[256];
+    assert_false(userdb_sasldb_parse(dumps[1], strlen(dumps[1]), collect, &s, err, sizeof(err)));
+    assert_string_equal(err, "sasldb dump has no DATA=END line");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -286,6 +317,7 @@ int main(void)
         cmocka_unit_test(key_rules),
         cmocka_unit_test_setup_teardown(database_round_trip, setup, teardown),
         cmocka_unit_test(sasldb_dump_parse),
+        cmocka_unit_test(sasldb_dump_stop),
     };
     password_set_cost(1);
     return cmocka_run_group_tests(tests, NULL, NULL);
