@@ -5,6 +5,7 @@
  */
 #include "base/diag.h"
 #include "config/config.h"
+#include "fuzz_text.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -36,9 +37,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size > (64u << 10))
         return 0;
-    char *text = malloc(size + 1);
-    memcpy(text, data, size);
-    text[size] = '\0';
+    char *text = fuzz_text(data, size);
+    if (text == NULL)
+        return 0;
     struct diag d;
     diag_init(&d);
     struct config *cfg = config_parse_text(text, "main.cf", &d);

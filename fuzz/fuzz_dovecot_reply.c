@@ -7,6 +7,7 @@
  */
 #include "auth/dovecot_proto.h"
 #include "base/base64.h"
+#include "fuzz_text.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -51,11 +52,9 @@ static void one_line(char *line, size_t len)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *text = malloc(size + 1);
+    char *text = fuzz_text(data, size);
     if (text == NULL)
         return 0;
-    memcpy(text, data, size);
-    text[size] = '\0';
     char *p = text, *end = text + size;
     for (int n = 0; n < 256 && p < end; n++) {
         char *nl = memchr(p, '\n', (size_t)(end - p));

@@ -4,6 +4,7 @@
  */
 #include "base/buf.h"
 #include "maps/maps.h"
+#include "fuzz_text.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -18,11 +19,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         "192.0.2.1", "10.0.0.1", "255.255.255.255", "0.0.0.0", "::1", "2001:db8::1",
         "::ffff:192.0.2.1", "fe80::1", "[2001:db8::2]",
     };
-    char *text = malloc(size + 1);
+    char *text = fuzz_text(data, size);
     if (text == NULL)
         return 0;
-    memcpy(text, data, size);
-    text[size] = '\0';
     char *why = NULL;
     struct map *m = map_open_text("cidr", text, "fuzz", 0, &why);
     free(why);

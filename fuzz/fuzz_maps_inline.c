@@ -4,6 +4,7 @@
  */
 #include "base/buf.h"
 #include "maps/maps.h"
+#include "fuzz_text.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -39,11 +40,9 @@ static void probe(const char *prefix, const char *text, const char *keys)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *text = malloc(size + 1);
+    char *text = fuzz_text(data, size);
     if (text == NULL)
         return 0;
-    memcpy(text, data, size);
-    text[size] = '\0';
     probe("inline:", text, text);
     probe("static:", text, text);
     free(text);

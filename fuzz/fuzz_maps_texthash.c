@@ -4,6 +4,7 @@
  */
 #include "base/buf.h"
 #include "maps/maps.h"
+#include "fuzz_text.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -14,11 +15,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *text = malloc(size + 1);
+    char *text = fuzz_text(data, size);
     if (text == NULL)
         return 0;
-    memcpy(text, data, size);
-    text[size] = '\0';
     char *why = NULL;
     struct map *m = map_open_text("texthash", text, "fuzz", MAP_FOLD_CASE, &why);
     free(why);

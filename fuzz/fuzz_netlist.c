@@ -8,6 +8,7 @@
 #include "base/netaddr.h"
 #include "policy/domainlist.h"
 #include "policy/netlist.h"
+#include "fuzz_text.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -37,11 +38,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const char *const addrs[] = { "192.0.2.1", "127.0.0.1", "::1", "2001:db8::5", "10.1.2.3" };
     static const char *const names[] = { NULL, "unknown", "mail.example.com", "example.com", "a.b.c" };
-    char *text = malloc(size + 1);
+    char *text = fuzz_text(data, size);
     if (text == NULL)
         return 0;
-    memcpy(text, data, size);
-    text[size] = '\0';
     if (names_files(text)) {
         free(text);
         return 0;

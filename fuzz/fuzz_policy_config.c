@@ -8,6 +8,7 @@
 #include "base/diag.h"
 #include "config/config.h"
 #include "policy/policy.h"
+#include "fuzz_text.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -23,9 +24,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (size_t i = 0; i < sizeof(special) / sizeof(special[0]); i++)
         if (memmem(data, size, special[i], strlen(special[i])))
             return 0;
-    char *text = malloc(size + 1);
-    memcpy(text, data, size);
-    text[size] = '\0';
+    char *text = fuzz_text(data, size);
+    if (text == NULL)
+        return 0;
     struct diag d;
     diag_init(&d);
     struct config *cfg = config_parse_text(text, "main.cf", &d);
