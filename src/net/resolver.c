@@ -253,29 +253,28 @@ bool peer_name_from_ptr(const char *ptr, const char *addr_text, char name[PEER_N
     size_t n = strlen(ptr);
     if (n > 1 && ptr[n - 1] == '.')
         n--;
+    strcpy(name, "unknown");
+    bool too_long = n >= PEER_NAME_MAX;
+    char candidate[PEER_NAME_MAX];
+    if (!too_long) {
+        memcpy(candidate, ptr, n);
+        candidate[n] = '\0';
+        str_lower(candidate);
+        if (valid_hostaddr(candidate)) {
+            snprintf(warning, warning_size, "numeric hostname: %s", candidate);
+            return false;
+        }
+        if (valid_hostname(candidate)) {
+            memcpy(name, candidate, n + 1);
+            return true;
+        }
+    }
+    /* Only a refused name is shown, and only its printable start. */
     char shown[80];
     printable_prefix(ptr, n, shown, sizeof(shown));
-    strcpy(name, "unknown");
-    if (n >= PEER_NAME_MAX) {
-        snprintf(warning, warning_size, "hostname %s... for address %s: name too long", shown,
-                 addr_text);
-        return false;
-    }
-    char candidate[PEER_NAME_MAX];
-    memcpy(candidate, ptr, n);
-    candidate[n] = '\0';
-    str_lower(candidate);
-    if (valid_hostaddr(candidate)) {
-        snprintf(warning, warning_size, "numeric hostname: %s", candidate);
-        return false;
-    }
-    if (!valid_hostname(candidate)) {
-        snprintf(warning, warning_size, "hostname %s for address %s: malformed name", shown,
-                 addr_text);
-        return false;
-    }
-    memcpy(name, candidate, n + 1);
-    return true;
+    snprintf(warning, warning_size, "hostname %s%s for address %s: %s", shown,
+             too_long ? "..." : "", addr_text, too_long ? "name too long" : "malformed name");
+    return false;
 }
 
 struct resolver_query *resolver_peer_names(struct resolver *r, const struct netaddr *addr,
